@@ -1,0 +1,31 @@
+// Builds the `capstan` command line. Each subcommand lives with the part it starts
+// (broker/, operator/); this module only wires them into one program.
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  version: string;
+  description: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command("capstan")
+    .description(pkg.description)
+    .version(pkg.version, "-V, --version", "print the Capstan version")
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    console.error(`capstan: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
