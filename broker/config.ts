@@ -295,9 +295,7 @@ export class BrokerConfig {
     const values = new Map<string, unknown>();
     for (const key of props.keys()) {
       if (!(key in BROKER_PROPERTIES)) {
-        const near = Object.keys(BROKER_PROPERTIES).find(
-          (k) => k.replace(/\W/g, "") === key.replace(/\W/g, ""),
-        );
+        const near = Object.keys(BROKER_PROPERTIES).find((k) => editDistance(k, key) <= 2);
         problems.push(`unknown property ${key}${near ? ` (did you mean ${near}?)` : ""}`);
       }
     }
@@ -421,6 +419,19 @@ export class BrokerConfig {
   entries(): Array<{ name: string; value: unknown; explicit: boolean }> {
     return [...this.values].map(([name, value]) => ({ name, value, explicit: this.explicit.has(name) }));
   }
+}
+
+/** Levenshtein distance, for "did you mean" hints on misspelled property names. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 function parseValue(kind: Kind, raw: string): { value?: unknown; error?: string } {

@@ -80,7 +80,11 @@ export class BrokerMetrics {
     gauge("kafka_log_log_size", "Bytes of a partition's log on disk.", (p) => p.sizeBytes);
     gauge("kafka_log_log_logstartoffset", "First offset still in the log.", (p) => p.logStartOffset);
     gauge("kafka_log_log_logendoffset", "Offset of the next record to be appended.", (p) => p.logEndOffset);
-    gauge("kafka_cluster_partition_highwatermark", "Offset up to which consumers can read.", (p) => p.highWatermark);
+    gauge(
+      "kafka_cluster_partition_highwatermark",
+      "Offset up to which consumers can read.",
+      (p) => p.highWatermark,
+    );
     gauge("kafka_log_log_numlogsegments", "Segments in a partition's log.", (p) => p.segments);
   }
 

@@ -2,6 +2,7 @@
 // (broker/, operator/); this module only wires them into one program.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerBrokerCommand } from "../broker/cli.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .version(pkg.version, "-V, --version", "print the Capstan version")
     .showHelpAfterError()
     .exitOverride();
+  registerBrokerCommand(program);
   return program;
 }
 

@@ -1,7 +1,11 @@
 // Request and response frames: which header version goes with which API version,
 // and decoding/encoding a whole frame (header + body) with the generated codecs.
 import { API_BY_KEY, type ApiDefinition } from "./generated/apis.ts";
-import { type RequestHeader, decodeRequestHeader, encodeRequestHeader } from "./generated/messages/RequestHeader.ts";
+import {
+  type RequestHeader,
+  decodeRequestHeader,
+  encodeRequestHeader,
+} from "./generated/messages/RequestHeader.ts";
 import { encodeResponseHeader } from "./generated/messages/ResponseHeader.ts";
 import { ProtocolError, Reader, Writer } from "./wire/index.ts";
 
@@ -85,7 +89,12 @@ export function encodeRequest(
  * Encodes a response frame as buffers ready for the socket: the 4-byte size, the header
  * and the body. Large record payloads stay separate buffers (not copied).
  */
-export function encodeResponse(api: ApiDefinition, version: number, correlationId: number, body: unknown): Buffer[] {
+export function encodeResponse(
+  api: ApiDefinition,
+  version: number,
+  correlationId: number,
+  body: unknown,
+): Buffer[] {
   const w = new Writer();
   w.int32(0);
   encodeResponseHeader(w, { correlationId }, responseHeaderVersion(api, version));
@@ -96,7 +105,11 @@ export function encodeResponse(api: ApiDefinition, version: number, correlationI
 }
 
 /** Decodes a response frame (without its size prefix), as a client would. */
-export function decodeResponse(api: ApiDefinition, version: number, frame: Buffer): { correlationId: number; body: unknown } {
+export function decodeResponse(
+  api: ApiDefinition,
+  version: number,
+  frame: Buffer,
+): { correlationId: number; body: unknown } {
   const r = new Reader(frame);
   const correlationId = r.int32();
   if (responseHeaderVersion(api, version) >= 1) r.taggedFields(() => false);

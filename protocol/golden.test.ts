@@ -39,7 +39,13 @@ for (const client of CLIENTS) {
       const req = decodeRequest(f.bytes);
       assert.equal(req.api.name, f.api, f.file);
       assert.equal(req.header.requestApiVersion, f.version, f.file);
-      const again = encodeRequest(req.api, f.version, req.header.correlationId, req.header.clientId, req.body);
+      const again = encodeRequest(
+        req.api,
+        f.version,
+        req.header.correlationId,
+        req.header.clientId,
+        req.body,
+      );
       assert.ok(again.subarray(4).equals(f.bytes), `${client}/${f.file}: re-encoding differs`);
     }
   });
@@ -53,16 +59,18 @@ for (const client of CLIENTS) {
       if (f.api === "Produce") {
         const p = body as ProduceRequest;
         assert.equal(p.topicData[0].name, topic);
-        const records = p.topicData.flatMap((t) => t.partitionData).flatMap((pd) => {
-          const out = [];
-          let pos = 0;
-          while (pd.records && pos < pd.records.length) {
-            const h = readBatchHeader(pd.records, pos);
-            out.push(...iterateRecords(h));
-            pos += h.size;
-          }
-          return out;
-        });
+        const records = p.topicData
+          .flatMap((t) => t.partitionData)
+          .flatMap((pd) => {
+            const out = [];
+            let pos = 0;
+            while (pd.records && pos < pd.records.length) {
+              const h = readBatchHeader(pd.records, pos);
+              out.push(...iterateRecords(h));
+              pos += h.size;
+            }
+            return out;
+          });
         const values = records.map((r) => r.value?.toString());
         assert.ok(values.includes("value-0") || values.length > 0, `${client}: produce carries records`);
         for (const r of records) {

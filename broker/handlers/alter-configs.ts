@@ -35,11 +35,16 @@ async function alter(
     return {
       ...base,
       errorCode: ErrorCode.INVALID_REQUEST,
-      errorMessage: "Dynamic broker configs are not supported; set them in server.properties and restart the broker.",
+      errorMessage:
+        "Dynamic broker configs are not supported; set them in server.properties and restart the broker.",
     };
   }
   if (resourceType !== ResourceType.TOPIC) {
-    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} is not supported.` };
+    return {
+      ...base,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: `Resource type ${resourceType} is not supported.`,
+    };
   }
   const r = await broker.controller.alterTopicConfigs(resourceName, ops, replace, validateOnly);
   return {
@@ -57,13 +62,19 @@ export const alterConfigs: Handler<AlterConfigsRequest, AlterConfigsResponse, Br
     const responses: Result[] = [];
     for (const res of req.resources) {
       const ops = res.configs.map((c) => ({ name: c.name, op: "set" as const, value: c.value }));
-      responses.push(await alter(ctx.broker, res.resourceType, res.resourceName, ops, true, req.validateOnly));
+      responses.push(
+        await alter(ctx.broker, res.resourceType, res.resourceName, ops, true, req.validateOnly),
+      );
     }
     return { throttleTimeMs: 0, responses };
   },
 };
 
-export const incrementalAlterConfigs: Handler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, Broker> = {
+export const incrementalAlterConfigs: Handler<
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+  Broker
+> = {
   api: IncrementalAlterConfigs,
   minVersion: 0,
   maxVersion: 1,
@@ -74,7 +85,9 @@ export const incrementalAlterConfigs: Handler<IncrementalAlterConfigsRequest, In
       const ops = bad
         ? `Unknown config operation ${bad.configOperation} for ${bad.name}`
         : res.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation], value: c.value }));
-      responses.push(await alter(ctx.broker, res.resourceType, res.resourceName, ops, false, req.validateOnly));
+      responses.push(
+        await alter(ctx.broker, res.resourceType, res.resourceName, ops, false, req.validateOnly),
+      );
     }
     return { throttleTimeMs: 0, responses };
   },

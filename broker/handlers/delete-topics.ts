@@ -19,7 +19,10 @@ export const deleteTopics: Handler<DeleteTopicsRequest, DeleteTopicsResponse, Br
     const v = ctx.apiVersion;
     const responses: DeletableTopicResult[] = [];
     const names: string[] = [];
-    const requested = v >= 6 ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId })) : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const requested =
+      v >= 6
+        ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
+        : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     for (const t of requested) {
       if (t.name !== null) {
         names.push(t.name);

@@ -15,19 +15,27 @@ import type { Handler } from "./handler.ts";
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
-function topicConfigs(broker: Broker, name: string, req: DescribeConfigsRequest, v: number): DescribeConfigsResourceResult[] {
+function topicConfigs(
+  broker: Broker,
+  name: string,
+  req: DescribeConfigsRequest,
+  v: number,
+): DescribeConfigsResourceResult[] {
   const topic = broker.image.topicsByName.get(name)!;
   return resolveTopicConfig(broker.config, topic.configs).map((c) => {
     const synonyms = [];
     if (req.includeSynonyms && v >= 1) {
-      if (c.source === ConfigSource.TOPIC_CONFIG) synonyms.push({ name: c.name, value: c.value, source: c.source });
+      if (c.source === ConfigSource.TOPIC_CONFIG)
+        synonyms.push({ name: c.name, value: c.value, source: c.source });
       if (c.synonym) {
         const raw = broker.config.get(c.synonym);
         const value = Array.isArray(raw) ? raw.join(",") : raw === null ? null : String(raw);
         synonyms.push({
           name: c.synonym,
           value,
-          source: broker.config.explicit.has(c.synonym) ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG,
+          source: broker.config.explicit.has(c.synonym)
+            ? ConfigSource.STATIC_BROKER_CONFIG
+            : ConfigSource.DEFAULT_CONFIG,
         });
       }
     }
@@ -45,7 +53,11 @@ function topicConfigs(broker: Broker, name: string, req: DescribeConfigsRequest,
   });
 }
 
-function brokerConfigs(broker: Broker, req: DescribeConfigsRequest, v: number): DescribeConfigsResourceResult[] {
+function brokerConfigs(
+  broker: Broker,
+  req: DescribeConfigsRequest,
+  v: number,
+): DescribeConfigsResourceResult[] {
   return broker.config.entries().map((e) => {
     const value = e.value === null ? null : Array.isArray(e.value) ? e.value.join(",") : String(e.value);
     const source = e.explicit ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
@@ -72,7 +84,11 @@ export const describeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsRes
     const broker = ctx.broker;
     const v = ctx.apiVersion;
     const results: DescribeConfigsResult[] = req.resources.map((res) => {
-      const result = (errorCode: number, errorMessage: string | null, configs: DescribeConfigsResourceResult[] = []) => ({
+      const result = (
+        errorCode: number,
+        errorMessage: string | null,
+        configs: DescribeConfigsResourceResult[] = [],
+      ) => ({
         errorCode,
         errorMessage,
         resourceType: res.resourceType,
@@ -87,7 +103,10 @@ export const describeConfigs: Handler<DescribeConfigsRequest, DescribeConfigsRes
         configs = topicConfigs(broker, res.resourceName, req, v);
       } else if (res.resourceType === ResourceType.BROKER) {
         if (res.resourceName !== "" && res.resourceName !== String(broker.nodeId)) {
-          return result(ErrorCode.INVALID_REQUEST, `Broker ${res.resourceName} is not this broker (${broker.nodeId}).`);
+          return result(
+            ErrorCode.INVALID_REQUEST,
+            `Broker ${res.resourceName} is not this broker (${broker.nodeId}).`,
+          );
         }
         configs = brokerConfigs(broker, req, v);
       } else {

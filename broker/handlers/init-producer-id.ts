@@ -25,7 +25,12 @@ export const initProducerId: Handler<InitProducerIdRequest, InitProducerIdRespon
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }
     if (req.producerId >= 0n && req.producerEpoch >= 0 && req.producerEpoch < MAX_EPOCH - 1) {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch + 1,
+      };
     }
     const producerId = await ctx.broker.controller.allocateProducerId(ctx.broker.nodeId);
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };

@@ -71,7 +71,9 @@ export const metadata: Handler<MetadataRequest, MetadataResponse, Broker> = {
         if (t.name === null) {
           const byId = broker.image.topicsById.get(t.topicId);
           topics.push(
-            byId ? describeTopic(broker, byId, version) : errorTopic(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID),
+            byId
+              ? describeTopic(broker, byId, version)
+              : errorTopic(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID),
           );
           continue;
         }

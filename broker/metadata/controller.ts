@@ -5,7 +5,8 @@
 // QuorumController, so validation never races with another change.
 import { randomUuid } from "../../protocol/wire/index.ts";
 import type { ErrorName } from "../errors.ts";
-import { ConfigResourceType, type MetadataChange, MetadataImage, type TopicState } from "./image.ts";
+import type { MetadataImage} from "./image.ts";
+import { ConfigResourceType, type MetadataChange, type TopicState } from "./image.ts";
 import type { MetadataRecord } from "./records.ts";
 import { collisionKey, illegalTopicNameReason, isInternalTopic } from "./topic-names.ts";
 import { TOPIC_CONFIGS, validateTopicConfig } from "./topic-config.ts";
@@ -59,7 +60,7 @@ export class Controller {
   readonly image: MetadataImage;
   private readonly journal: MetadataJournal;
   private readonly defaults: () => ControllerDefaults;
-  private readonly onChange: (changes: MetadataChange[]) => void;
+  private readonly onChange: (changes: MetadataChange[]) => Promise<void> | void;
   private queue: Promise<unknown> = Promise.resolve();
   /** Producer ids handed out from the current block; refilled with a ProducerIds record. */
   private producerIdNext = 0n;
@@ -70,7 +71,7 @@ export class Controller {
     image: MetadataImage;
     journal: MetadataJournal;
     defaults: () => ControllerDefaults;
-    onChange: (changes: MetadataChange[]) => void;
+    onChange: (changes: MetadataChange[]) => Promise<void> | void;
   }) {
     this.image = opts.image;
     this.journal = opts.journal;
@@ -90,12 +91,8 @@ export class Controller {
     const first = await this.journal.append(records);
     const changes: MetadataChange[] = [];
     records.forEach((r, i) => changes.push(...this.image.apply(r, first + i)));
-    this.onChange(changes);
-  }
-
-  /** Applies records replayed from the journal at start. */
-  replay(rec: MetadataRecord, offset: number): void {
-    this.onChange(this.image.apply(rec, offset));
+    // The broker acts on the change (opens or deletes logs) before the request is answered.
+    await this.onChange(changes);
   }
 
   registerBroker(reg: MetadataRecord & { type: "RegisterBroker" }): Promise<void> {

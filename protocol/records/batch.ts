@@ -12,7 +12,7 @@
 // The CRC (CRC-32C) covers attributes..end, so the fields before it (base offset,
 // length, leader epoch) can be rewritten without touching the CRC.
 import { crc32c } from "@node-rs/crc32";
-import { isKnownCompression } from "./compression.ts";
+import { Compression, isKnownCompression } from "./compression.ts";
 import { RecordBatchError } from "./errors.ts";
 
 export const BASE_OFFSET_OFFSET = 0;
@@ -306,7 +306,10 @@ export function validateBatch(buf: Buffer, pos = 0, options: ValidateBatchOption
       `record count ${count} exceeds the ${lastOffsetDelta + 1} offsets the batch spans`,
     );
   }
-  if (header.compression === 0 && count > (size - RECORD_BATCH_HEADER_SIZE) / MIN_RECORD_SIZE) {
+  if (
+    header.compression === Compression.NONE &&
+    count > (size - RECORD_BATCH_HEADER_SIZE) / MIN_RECORD_SIZE
+  ) {
     throw new RecordBatchError(
       "INVALID_RECORD",
       `record count ${count} cannot fit in ${size - RECORD_BATCH_HEADER_SIZE} bytes of records`,

@@ -1,10 +1,11 @@
 // Snappy as Kafka uses it. The Java client writes snappy-java's ("xerial") framing:
 //   magic 0x82 'S' 'N' 'A' 'P' 'P' 'Y' 0x00 | version int32 | compatible int32 |
 //   then blocks of (int32 length | raw snappy block), each holding up to 32 KiB of input.
-// librdkafka writes one raw snappy block but reads both, telling them apart by the
-// magic; the Java client reads only the framed form. So we write the framed form and
-// read both. Each raw block states its decompressed length up front, which lets us
-// refuse a block that would exceed the limit before the library allocates for it.
+// librdkafka writes one raw snappy block instead; readers tell the two apart by the
+// magic. We read both and write the framed form, as the Java client does, since that
+// is what every Kafka reader has handled longest. Each raw block states its
+// decompressed length up front, which lets us refuse a block that would exceed the
+// limit before the library allocates for it.
 import { compressSync, uncompressSync } from "snappy";
 import { Reader } from "../wire/reader.ts";
 import { RecordBatchError, decompressedTooLarge, messageOf } from "./errors.ts";

@@ -93,9 +93,11 @@ export function runDriver(
   const { command, args: argv } = driverCommand(client, args, opts);
   const started = Date.now();
   return new Promise((resolve) => {
+    // Without NODE_TEST_CONTEXT: under `node --test` it would stop kafkajs.ts from running.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
     const child = spawn(command, argv, {
       cwd: ROOT,
-      env: { KAFKAJS_NO_PARTITIONER_WARNING: "1", ...process.env, ...opts.env },
+      env: { KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env, ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -70,4 +70,20 @@ for v in "${versions[@]}"; do
   echo "kafka $v: installed in $dir"
 done
 
+# Lombok, for compiling the seed notes' SimpleProducer/SimpleConsumer (they use @Slf4j) as
+# written: test/interop/seed.ts looks for $CACHE/lombok/lombok-*.jar.
+LOMBOK_VERSION=1.18.38
+if [ ! -f "$CACHE/lombok/lombok-$LOMBOK_VERSION.jar" ]; then
+  need mvn
+  echo "lombok $LOMBOK_VERSION: resolving into $CACHE/lombok"
+  if ! mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" dependency:copy \
+    -Dartifact="org.projectlombok:lombok:$LOMBOK_VERSION" -DoutputDirectory="$CACHE/lombok" \
+    >"$CACHE/lombok.log" 2>&1; then
+    cat "$CACHE/lombok.log" >&2
+    echo "install.sh: mvn could not resolve lombok $LOMBOK_VERSION" >&2
+    exit 1
+  fi
+  rm -f "$CACHE/lombok.log"
+fi
+
 echo "test dependencies cached in $CACHE"

@@ -51,11 +51,28 @@ export function requireKafka(version: string = DEFAULT_KAFKA_VERSION): void {
 
 /** Main classes of the CLI tools, which moved between Kafka 3.x and 4.x. */
 export function kafkaToolClass(
-  tool: "storage" | "dump-log-segments" | "topics" | "consumer-groups" | "producer-perf-test",
+  tool:
+    | "storage"
+    | "dump-log-segments"
+    | "topics"
+    | "consumer-groups"
+    | "producer-perf-test"
+    | "console-producer"
+    | "console-consumer"
+    | "configs"
+    | "get-offsets",
   version: string = DEFAULT_KAFKA_VERSION,
 ): string {
   const v3 = version.startsWith("3.");
   switch (tool) {
+    case "console-producer":
+      return v3 ? "kafka.tools.ConsoleProducer" : "org.apache.kafka.tools.ConsoleProducer";
+    case "console-consumer":
+      return "org.apache.kafka.tools.consumer.ConsoleConsumer";
+    case "configs":
+      return v3 ? "kafka.admin.ConfigCommand" : "org.apache.kafka.tools.ConfigCommand";
+    case "get-offsets":
+      return "org.apache.kafka.tools.GetOffsetShell";
     case "storage":
       return "kafka.tools.StorageTool";
     case "dump-log-segments":
@@ -153,9 +170,24 @@ export interface KafkaBroker {
   dir: string;
   dataDir: string;
   logFile: string;
-  pid: number;
+  /** Pid of the current broker process (changes on restart()). */
+  readonly pid: number;
+  /** Whether the broker process is running. */
+  alive(): boolean;
   /** Graceful shutdown (SIGTERM, SIGKILL after timeoutMs), then removes dir unless keepDir. */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Stops the process but keeps dir, so restart() can start it again on the same ports and
+   * data: SIGTERM (SIGKILL after timeoutMs) or, with signal "SIGKILL", a crash. Resolves
+   * with how the process exited.
+   */
+  halt(opts?: { signal?: "SIGTERM" | "SIGKILL"; timeoutMs?: number }): Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    timedOut: boolean;
+  }>;
+  /** Starts the broker again on the same ports and data (halting it first if running). */
+  restart(): Promise<void>;
 }
 
 /** Starts a fresh single-node KRaft Kafka and resolves once it answers Metadata with itself. */
@@ -217,57 +249,78 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
   }
 
   const logArgs = await writeLogConfig(dir, opts.logLevel ?? "INFO");
-  const log = createWriteStream(logFile);
-  const child = spawn(
-    "java",
-    [...jvmArgs(opts.heap ?? "512m"), ...logArgs, "-cp", kafkaClasspath(version), "kafka.Kafka", propsFile],
-    { stdio: ["ignore", "pipe", "pipe"], cwd: dir },
-  );
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
+  const log = createWriteStream(logFile, { flags: "a" });
+  let child!: ChildProcess;
+  let exited!: Promise<void>;
+  const running = () => child.exitCode === null && child.signalCode === null;
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const launch = () => {
+    child = spawn(
+      "java",
+      [...jvmArgs(opts.heap ?? "512m"), ...logArgs, "-cp", kafkaClasspath(version), "kafka.Kafka", propsFile],
+      { stdio: ["ignore", "pipe", "pipe"], cwd: dir },
+    );
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    const c = child;
+    exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+  };
+
+  const halt = async (haltOpts: { signal?: "SIGTERM" | "SIGKILL"; timeoutMs?: number } = {}) => {
+    let timedOut = false;
+    if (running()) {
+      child.kill(haltOpts.signal ?? "SIGTERM");
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, haltOpts.timeoutMs ?? 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    return { code: child.exitCode, signal: child.signalCode, timedOut };
+  };
 
   let stopped = false;
   const stop = async (stopOpts: { timeoutMs?: number } = {}) => {
     if (stopped) return;
     stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), stopOpts.timeoutMs ?? 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await halt({ timeoutMs: stopOpts.timeoutMs });
     process.off("exit", killOnExit);
     await new Promise<void>((resolve) => log.end(resolve));
     if (!opts.keepDir) await rm(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 90_000);
-  let lastError: unknown = undefined;
-  while (true) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      const tail = tailOf(logFile);
-      await stop();
-      throw new Error(
-        `Kafka ${version} exited during startup (${child.exitCode ?? child.signalCode}):\n${tail}`,
-      );
+  const waitReady = async () => {
+    const deadline = Date.now() + (opts.startTimeoutMs ?? 90_000);
+    let lastError: unknown = undefined;
+    while (true) {
+      if (!running()) {
+        const tail = tailOf(logFile);
+        await stop();
+        throw new Error(
+          `Kafka ${version} exited during startup (${child.exitCode ?? child.signalCode}):\n${tail}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        const tail = tailOf(logFile);
+        await stop({ timeoutMs: 1000 });
+        throw new Error(`Kafka ${version} did not start in time (${String(lastError)}):\n${tail}`);
+      }
+      try {
+        const md = await probeMetadata(host, port, 2000);
+        if (md.brokers.length > 0) return;
+        lastError = new Error("no broker registered yet");
+      } catch (err) {
+        lastError = err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (Date.now() > deadline) {
-      const tail = tailOf(logFile);
-      await stop({ timeoutMs: 1000 });
-      throw new Error(`Kafka ${version} did not start in time (${String(lastError)}):\n${tail}`);
-    }
-    try {
-      const md = await probeMetadata(host, port, 2000);
-      if (md.brokers.length > 0) break;
-      lastError = new Error("no broker registered yet");
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  };
+
+  launch();
+  await waitReady();
 
   return {
     version,
@@ -280,8 +333,19 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
     dir,
     dataDir,
     logFile,
-    pid: child.pid!,
+    get pid() {
+      return child.pid!;
+    },
+    alive: running,
     stop,
+    halt,
+    restart: async () => {
+      if (stopped) throw new Error("restart() after stop(): the broker's directory is gone");
+      await halt();
+      log.write(`\n=== restart at ${new Date().toISOString()} ===\n`);
+      launch();
+      await waitReady();
+    },
   };
 }
 

@@ -1,0 +1,149 @@
+// Fetch (1): a long poll. Reads whole batches from each requested partition up to the
+// high watermark (or last stable offset for read_committed), then, if fewer than
+// MinBytes are ready and MaxWait has not passed, waits for appends and reads again.
+// Fetch sessions are declined (session id 0), so every response is a full one with
+// exactly the requested partitions, which every client accepts (KIP-227).
+import { Fetch } from "../../protocol/generated/apis.ts";
+import type { FetchRequest } from "../../protocol/generated/messages/FetchRequest.ts";
+import type { FetchResponse, PartitionData } from "../../protocol/generated/messages/FetchResponse.ts";
+import type { Broker } from "../broker.ts";
+import { ErrorCode, KafkaError, errorCodeOf } from "../errors.ts";
+import type { Partition } from "../replica-manager.ts";
+import type { Handler } from "./handler.ts";
+
+const READ_COMMITTED = 1;
+
+interface Slot {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  maxBytes: number;
+  currentLeaderEpoch: number;
+}
+
+function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    divergingEpoch: { epoch: -1, endOffset: -1n },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1n, epoch: -1 },
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null,
+  };
+}
+
+async function readAll(
+  broker: Broker,
+  slots: Slot[],
+  maxBytes: number,
+  readCommitted: boolean,
+  v: number,
+): Promise<{ results: PartitionData[]; bytes: number; partitions: Partition[] }> {
+  let remaining = maxBytes;
+  let bytes = 0;
+  const results: PartitionData[] = [];
+  const partitions: Partition[] = [];
+  for (const s of slots) {
+    try {
+      const p = broker.replicas.leaderPartition(s.topic, s.partition, v >= 9 ? s.currentLeaderEpoch : -1);
+      partitions.push(p);
+      const upTo = readCommitted ? p.lastStableOffset : p.highWatermark;
+      const log = p.log;
+      if (s.fetchOffset < log.logStartOffset || s.fetchOffset > log.logEndOffset) {
+        throw new KafkaError(
+          "OFFSET_OUT_OF_RANGE",
+          `Offset ${s.fetchOffset} is outside ${log.logStartOffset}-${log.logEndOffset}.`,
+        );
+      }
+      let records: Buffer | null = null;
+      if (s.fetchOffset < upTo && remaining > 0) {
+        // KIP-74: the first partition with data returns at least one whole batch, even past the limits.
+        const read = await log.read(s.fetchOffset, Math.min(s.maxBytes, remaining), {
+          maxOffset: upTo,
+          minOneBatch: bytes === 0,
+        });
+        if (read.records.length > 0) {
+          records = read.records;
+          bytes += read.records.length;
+          remaining -= read.records.length;
+        }
+      }
+      results.push({
+        ...emptyPartition(s.partition, ErrorCode.NONE),
+        highWatermark: BigInt(p.highWatermark),
+        lastStableOffset: BigInt(p.lastStableOffset),
+        logStartOffset: BigInt(log.logStartOffset),
+        abortedTransactions: readCommitted ? [] : null,
+        records: records ?? Buffer.alloc(0),
+      });
+    } catch (err) {
+      results.push(emptyPartition(s.partition, errorCodeOf(err)));
+    }
+  }
+  return { results, bytes, partitions };
+}
+
+export const fetch: Handler<FetchRequest, FetchResponse, Broker> = {
+  api: Fetch,
+  minVersion: 4,
+  maxVersion: 12,
+  async handle(ctx, req) {
+    const broker = ctx.broker;
+    const v = ctx.apiVersion;
+    if (v >= 7 && req.sessionId !== 0) {
+      // We never hand out sessions, so an incremental fetch names one we do not know.
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+        sessionId: 0,
+        responses: [],
+        nodeEndpoints: [],
+      };
+    }
+    const slots: Slot[] = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.topic,
+        partition: p.partition,
+        fetchOffset: Number(p.fetchOffset),
+        maxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+      })),
+    );
+    const readCommitted = req.isolationLevel === READ_COMMITTED;
+    const maxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
+    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    let read = await readAll(broker, slots, maxBytes, readCommitted, v);
+    while (read.bytes < Math.max(1, req.minBytes) && Date.now() < deadline && !broker.stopping) {
+      const wait = deadline - Date.now();
+      await new Promise<void>((resolve) => {
+        const cancels: Array<() => void> = [];
+        const done = (): void => {
+          clearTimeout(timer);
+          for (const c of cancels) c();
+          resolve();
+        };
+        const timer = setTimeout(done, wait);
+        for (const p of read.partitions) cancels.push(p.onAppend(done));
+        cancels.push(broker.onStopping(done));
+      });
+      read = await readAll(broker, slots, maxBytes, readCommitted, v);
+    }
+    let i = 0;
+    const responses = req.topics.map((t) => ({
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map(() => read.results[i++]),
+    }));
+    for (const t of responses) {
+      for (const p of t.partitions)
+        if (p.records && p.records.length > 0)
+          broker.metrics.bytesOut.inc({ topic: t.topic }, p.records.length);
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] };
+  },
+};
