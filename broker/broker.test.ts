@@ -62,7 +62,10 @@ test("broker: negotiation, admin, produce, fetch, list offsets, bad input, resta
     raw.sendRaw(frame);
     const resp = await raw.nextFrame();
     assert.equal(resp.readInt32BE(0), 7);
-    const decoded = apis.ApiVersions.decodeResponse(new (await import("../protocol/wire/index.ts")).Reader(resp, 4), 0);
+    const decoded = apis.ApiVersions.decodeResponse(
+      new (await import("../protocol/wire/index.ts")).Reader(resp, 4),
+      0,
+    );
     assert.equal(decoded.errorCode, ErrorCode.UNSUPPORTED_VERSION);
     assert.deepEqual(
       decoded.apiKeys.map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
@@ -101,79 +104,25 @@ test("broker: negotiation, admin, produce, fetch, list offsets, bad input, resta
     assert.equal(md.controllerId, broker.nodeId);
   });
 
-  await t.test("Produce then Fetch returns the batches; ListOffsets answers latest and earliest", async () => {
-    for (let i = 0; i < 3; i++) {
-      const r = await c.request(apis.Produce, 9, {
-        transactionalId: null,
-        acks: 1,
-        timeoutMs: 1000,
-        topicData: [{ name: "orders", partitionData: [{ index: 0, records: batch([`a${i}`, `b${i}`]) }] }],
-      });
-      const p = r.responses[0].partitionResponses[0];
-      assert.equal(p.errorCode, 0);
-      assert.equal(p.baseOffset, BigInt(i * 2));
-    }
-    const f = await c.request(apis.Fetch, 12, {
-      ...defaultFetchRequest(),
-      replicaId: -1,
-      maxWaitMs: 100,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      topics: [
-        {
-          topic: "orders",
-          topicId: "AAAAAAAAAAAAAAAAAAAAAA",
-          partitions: [
-            {
-              partition: 0,
-              currentLeaderEpoch: -1,
-              fetchOffset: 1n,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1n,
-              partitionMaxBytes: 1 << 20,
-              replicaDirectoryId: "AAAAAAAAAAAAAAAAAAAAAA",
-            },
-          ],
-        },
-      ],
-    });
-    const pd = f.responses[0].partitions[0];
-    assert.equal(pd.errorCode, 0);
-    assert.equal(pd.highWatermark, 6n);
-    const values = splitBatches(pd.records!)
-      .batches.flatMap((b) => [...iterateRecords(b)])
-      .map((r) => `${r.offset}:${r.value}`);
-    assert.deepEqual(values, ["0:a0", "1:b0", "2:a1", "3:b1", "4:a2", "5:b2"]);
-    const lo = await c.request(apis.ListOffsets, 7, {
-      replicaId: -1,
-      isolationLevel: 0,
-      timeoutMs: 1000,
-      topics: [
-        {
-          name: "orders",
-          partitions: [
-            { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 },
-            { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -2n, maxNumOffsets: 1 },
-          ],
-        },
-      ],
-    });
-    assert.deepEqual(
-      lo.topics[0].partitions.map((p) => [p.errorCode, p.offset]),
-      [
-        [0, 6n],
-        [0, 0n],
-      ],
-    );
-  });
-
-  await t.test("a fetch past the end is OFFSET_OUT_OF_RANGE; an unknown partition is UNKNOWN_TOPIC_OR_PARTITION", async () => {
-    const fetchAt = (partition: number, offset: bigint) =>
-      c.request(apis.Fetch, 11, {
+  await t.test(
+    "Produce then Fetch returns the batches; ListOffsets answers latest and earliest",
+    async () => {
+      for (let i = 0; i < 3; i++) {
+        const r = await c.request(apis.Produce, 9, {
+          transactionalId: null,
+          acks: 1,
+          timeoutMs: 1000,
+          topicData: [{ name: "orders", partitionData: [{ index: 0, records: batch([`a${i}`, `b${i}`]) }] }],
+        });
+        const p = r.responses[0].partitionResponses[0];
+        assert.equal(p.errorCode, 0);
+        assert.equal(p.baseOffset, BigInt(i * 2));
+      }
+      const f = await c.request(apis.Fetch, 12, {
         ...defaultFetchRequest(),
         replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
+        maxWaitMs: 100,
+        minBytes: 1,
         maxBytes: 1 << 20,
         topics: [
           {
@@ -181,9 +130,9 @@ test("broker: negotiation, admin, produce, fetch, list offsets, bad input, resta
             topicId: "AAAAAAAAAAAAAAAAAAAAAA",
             partitions: [
               {
-                partition,
+                partition: 0,
                 currentLeaderEpoch: -1,
-                fetchOffset: offset,
+                fetchOffset: 1n,
                 lastFetchedEpoch: -1,
                 logStartOffset: -1n,
                 partitionMaxBytes: 1 << 20,
@@ -193,9 +142,75 @@ test("broker: negotiation, admin, produce, fetch, list offsets, bad input, resta
           },
         ],
       });
-    assert.equal((await fetchAt(0, 99n)).responses[0].partitions[0].errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
-    assert.equal((await fetchAt(9, 0n)).responses[0].partitions[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  });
+      const pd = f.responses[0].partitions[0];
+      assert.equal(pd.errorCode, 0);
+      assert.equal(pd.highWatermark, 6n);
+      const values = splitBatches(pd.records!)
+        .batches.flatMap((b) => [...iterateRecords(b)])
+        .map((r) => `${r.offset}:${r.value}`);
+      assert.deepEqual(values, ["0:a0", "1:b0", "2:a1", "3:b1", "4:a2", "5:b2"]);
+      const lo = await c.request(apis.ListOffsets, 7, {
+        replicaId: -1,
+        isolationLevel: 0,
+        timeoutMs: 1000,
+        topics: [
+          {
+            name: "orders",
+            partitions: [
+              { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 },
+              { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -2n, maxNumOffsets: 1 },
+            ],
+          },
+        ],
+      });
+      assert.deepEqual(
+        lo.topics[0].partitions.map((p) => [p.errorCode, p.offset]),
+        [
+          [0, 6n],
+          [0, 0n],
+        ],
+      );
+    },
+  );
+
+  await t.test(
+    "a fetch past the end is OFFSET_OUT_OF_RANGE; an unknown partition is UNKNOWN_TOPIC_OR_PARTITION",
+    async () => {
+      const fetchAt = (partition: number, offset: bigint) =>
+        c.request(apis.Fetch, 11, {
+          ...defaultFetchRequest(),
+          replicaId: -1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          topics: [
+            {
+              topic: "orders",
+              topicId: "AAAAAAAAAAAAAAAAAAAAAA",
+              partitions: [
+                {
+                  partition,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: offset,
+                  lastFetchedEpoch: -1,
+                  logStartOffset: -1n,
+                  partitionMaxBytes: 1 << 20,
+                  replicaDirectoryId: "AAAAAAAAAAAAAAAAAAAAAA",
+                },
+              ],
+            },
+          ],
+        });
+      assert.equal(
+        (await fetchAt(0, 99n)).responses[0].partitions[0].errorCode,
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+      );
+      assert.equal(
+        (await fetchAt(9, 0n)).responses[0].partitions[0].errorCode,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      );
+    },
+  );
 
   await t.test("a malformed request closes that connection only", async () => {
     const bad = await RawClient.connect(port);
@@ -219,7 +234,12 @@ test("broker: negotiation, admin, produce, fetch, list offsets, bad input, resta
       replicaId: -1,
       isolationLevel: 0,
       timeoutMs: 1000,
-      topics: [{ name: "orders", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }],
+      topics: [
+        {
+          name: "orders",
+          partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }],
+        },
+      ],
     });
     assert.equal(lo.topics[0].partitions[0].offset, 6n);
     c2.close();

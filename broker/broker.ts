@@ -72,9 +72,10 @@ export class Broker {
     const journal = await MetadataLogJournal.open(metadataDir, log.child("metadata"));
     // The image comes first: the log manager needs each topic's configs to load its logs.
     const image = new MetadataImage();
+    // Retention asks for high watermarks, which live in the replica manager built below.
+    const ref: { broker?: Broker } = {};
     const changes: MetadataChange[] = [];
     await journal.replay((rec, offset) => changes.push(...image.apply(rec, offset)));
-    let replicas: ReplicaManager | undefined;
     const logs = await LogManager.open({
       logDirs: config.logDirs(),
       nodeId: config.nodeId,
@@ -83,12 +84,12 @@ export class Broker {
         const t = image.topicsByName.get(topic);
         return t ? logConfigForTopic(config, t) : undefined;
       },
-      highWatermarkOf: (topic, partition) => replicas?.get(topic, partition)?.highWatermark,
+      highWatermarkOf: (topic, partition) => ref.broker?.replicas.get(topic, partition)?.highWatermark,
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
       producerIdExpirationMs: config.int("producer.id.expiration.ms"),
     });
     const broker = new Broker({ config, log, logs, journal, image });
-    replicas = broker.replicas;
+    ref.broker = broker;
     await broker.replicas.apply(changes);
     await broker.deleteStrayLogs();
     await broker.register();

@@ -256,7 +256,6 @@ export class ReplicaManager {
   }
 }
 
-
 /** A topic's effective properties (its overrides over the broker's settings), by Kafka name. */
 export function topicProperties(config: BrokerConfig, topic: TopicState): Record<string, string> {
   const out: Record<string, string> = {};

@@ -22,7 +22,11 @@ export const deleteRecords: Handler<DeleteRecordsRequest, DeleteRecordsResponse,
               const p = ctx.broker.replicas.leaderPartition(t.name, dp.partitionIndex);
               const target = dp.offset === -1n ? p.highWatermark : Number(dp.offset);
               const low = await p.log.deleteRecordsBefore(target, p.highWatermark);
-              return { partitionIndex: dp.partitionIndex, lowWatermark: BigInt(low), errorCode: ErrorCode.NONE };
+              return {
+                partitionIndex: dp.partitionIndex,
+                lowWatermark: BigInt(low),
+                errorCode: ErrorCode.NONE,
+              };
             } catch (err) {
               return { partitionIndex: dp.partitionIndex, lowWatermark: -1n, errorCode: errorCodeOf(err) };
             }

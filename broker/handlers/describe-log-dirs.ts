@@ -19,15 +19,25 @@ export const describeLogDirs: Handler<DescribeLogDirsRequest, DescribeLogDirsRes
   async handle(ctx, req) {
     const broker = ctx.broker;
     const wanted =
-      req.topics === null ? null : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}-${p}`)));
+      req.topics === null
+        ? null
+        : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}-${p}`)));
     const results: DescribeLogDirsResult[] = [];
     for (const dir of broker.config.logDirs()) {
-      const byTopic = new Map<string, Array<{ partitionIndex: number; partitionSize: bigint; offsetLag: bigint; isFutureKey: boolean }>>();
+      const byTopic = new Map<
+        string,
+        Array<{ partitionIndex: number; partitionSize: bigint; offsetLag: bigint; isFutureKey: boolean }>
+      >();
       for (const p of broker.replicas.all()) {
         if (dirname(p.log.dir) !== dir.replace(/\/+$/, "")) continue;
         if (wanted && !wanted.has(`${p.topic}-${p.index}`)) continue;
         const list = byTopic.get(p.topic) ?? [];
-        list.push({ partitionIndex: p.index, partitionSize: BigInt(p.log.size), offsetLag: 0n, isFutureKey: false });
+        list.push({
+          partitionIndex: p.index,
+          partitionSize: BigInt(p.log.size),
+          offsetLag: 0n,
+          isFutureKey: false,
+        });
         byTopic.set(p.topic, list);
       }
       let totalBytes = -1n;

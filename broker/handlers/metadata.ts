@@ -68,6 +68,11 @@ export const metadata: Handler<MetadataRequest, MetadataResponse, Broker> = {
       const allowAuto = version < 4 || req.allowAutoTopicCreation;
       const toCreate: string[] = [];
       for (const t of req.topics ?? []) {
+        if (t.name === null && version < 12) {
+          // Lookups by topic id came with v12; before it a topic name is required.
+          topics.push(errorTopic("", t.topicId, ErrorCode.INVALID_REQUEST));
+          continue;
+        }
         if (t.name === null) {
           const byId = broker.image.topicsById.get(t.topicId);
           topics.push(

@@ -11,7 +11,11 @@ import type { Broker } from "../broker.ts";
 import { ErrorCode, errorCodeOf } from "../errors.ts";
 import type { Handler } from "./handler.ts";
 
-export const offsetForLeaderEpoch: Handler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, Broker> = {
+export const offsetForLeaderEpoch: Handler<
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
+  Broker
+> = {
   api: OffsetForLeaderEpoch,
   minVersion: 0,
   maxVersion: 4,
@@ -23,7 +27,11 @@ export const offsetForLeaderEpoch: Handler<OffsetForLeaderEpochRequest, OffsetFo
         topic: t.topic,
         partitions: t.partitions.map((op): EpochEndOffset => {
           try {
-            const p = ctx.broker.replicas.leaderPartition(t.topic, op.partition, v >= 2 ? op.currentLeaderEpoch : -1);
+            const p = ctx.broker.replicas.leaderPartition(
+              t.topic,
+              op.partition,
+              v >= 2 ? op.currentLeaderEpoch : -1,
+            );
             const found = p.log.endOffsetForEpoch(op.leaderEpoch);
             return {
               errorCode: ErrorCode.NONE,

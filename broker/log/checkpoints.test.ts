@@ -69,7 +69,8 @@ describe("meta.properties", () => {
   });
 
   it("parses what Java's Properties.store writes", () => {
-    const text = "#\n#Thu Jan 01 00:00:00 UTC 2025\nnode.id=1\n! bang comment\ndirectory.id = abc\\:def\ncluster.id:xyz\nkey\\ with\\ space=v\\\n  continued\n";
+    const text =
+      "#\n#Thu Jan 01 00:00:00 UTC 2025\nnode.id=1\n! bang comment\ndirectory.id = abc\\:def\ncluster.id:xyz\nkey\\ with\\ space=v\\\n  continued\n";
     assert.deepEqual(parseProperties(text), {
       "node.id": "1",
       "directory.id": "abc:def",
@@ -139,7 +140,10 @@ describe("partition.metadata", () => {
     await mkdir(sub);
     assert.equal(await readPartitionMetadata(sub), null);
     await writePartitionMetadata(sub, "MZ4kzeCxS9-bBDrq8vOhNA");
-    assert.equal(await readFile(path.join(sub, "partition.metadata"), "utf8"), "version: 0\ntopic_id: MZ4kzeCxS9-bBDrq8vOhNA\n");
+    assert.equal(
+      await readFile(path.join(sub, "partition.metadata"), "utf8"),
+      "version: 0\ntopic_id: MZ4kzeCxS9-bBDrq8vOhNA\n",
+    );
     assert.equal(await readPartitionMetadata(sub), "MZ4kzeCxS9-bBDrq8vOhNA");
     await writeFile(path.join(sub, "partition.metadata"), "version: 1\ntopic_id: MZ4kzeCxS9-bBDrq8vOhNA\n");
     await assert.rejects(readPartitionMetadata(sub), MalformedCheckpointError);

@@ -36,10 +36,14 @@ export function parseCheckpoint(text: string, file: string, version = CHECKPOINT
   if (lines.at(-1) === "") lines.pop();
   if (lines.length < 2) throw new MalformedCheckpointError(file, "missing the version and count lines");
   if (lines[0].trim() !== String(version)) {
-    throw new MalformedCheckpointError(file, `unrecognized version ${JSON.stringify(lines[0])}, expected ${version}`);
+    throw new MalformedCheckpointError(
+      file,
+      `unrecognized version ${JSON.stringify(lines[0])}, expected ${version}`,
+    );
   }
   const count = Number(lines[1].trim());
-  if (!/^\d+$/.test(lines[1].trim())) throw new MalformedCheckpointError(file, `bad entry count ${JSON.stringify(lines[1])}`);
+  if (!/^\d+$/.test(lines[1].trim()))
+    throw new MalformedCheckpointError(file, `bad entry count ${JSON.stringify(lines[1])}`);
   const entries = lines.slice(2);
   if (entries.length !== count) {
     throw new MalformedCheckpointError(file, `expected ${count} entries, found ${entries.length}`);
@@ -48,12 +52,19 @@ export function parseCheckpoint(text: string, file: string, version = CHECKPOINT
 }
 
 /** Reads a checkpoint file's entries with `parseEntry`, or null if the file does not exist. */
-export async function readCheckpointFile<T>(file: string, parseEntry: (fields: string[]) => T | null): Promise<T[] | null> {
+export async function readCheckpointFile<T>(
+  file: string,
+  parseEntry: (fields: string[]) => T | null,
+): Promise<T[] | null> {
   const text = await readFileIfExists(file);
   if (text === null) return null;
   return parseCheckpoint(text, file).map((fields, i) => {
     const entry = parseEntry(fields);
-    if (entry === null) throw new MalformedCheckpointError(file, `malformed entry ${i + 1}: ${JSON.stringify(fields.join(" "))}`);
+    if (entry === null)
+      throw new MalformedCheckpointError(
+        file,
+        `malformed entry ${i + 1}: ${JSON.stringify(fields.join(" "))}`,
+      );
     return entry;
   });
 }
@@ -86,7 +97,10 @@ export async function readOffsetCheckpoint(file: string): Promise<OffsetCheckpoi
   return entries ?? [];
 }
 
-export async function writeOffsetCheckpoint(file: string, entries: readonly OffsetCheckpointEntry[]): Promise<void> {
+export async function writeOffsetCheckpoint(
+  file: string,
+  entries: readonly OffsetCheckpointEntry[],
+): Promise<void> {
   await writeCheckpointFile(
     file,
     entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`),
@@ -148,7 +162,8 @@ function escapeProperty(s: string, isKey: boolean): string {
 /** Java properties text, with Properties.store's comment header (an empty comment and the date). */
 export function formatProperties(props: Readonly<Record<string, string>>, date = new Date()): string {
   const lines = ["#", "#" + date.toUTCString()];
-  for (const [k, v] of Object.entries(props)) lines.push(`${escapeProperty(k, true)}=${escapeProperty(v, false)}`);
+  for (const [k, v] of Object.entries(props))
+    lines.push(`${escapeProperty(k, true)}=${escapeProperty(v, false)}`);
   return lines.join("\n") + "\n";
 }
 
@@ -158,9 +173,16 @@ export async function readMetaProperties(dir: string): Promise<MetaProperties | 
   const text = await readFileIfExists(file);
   if (text === null) return null;
   const props = parseProperties(text);
-  const { version, "cluster.id": clusterId, "node.id": nodeId, "directory.id": directoryId, ...other } = props;
+  const {
+    version,
+    "cluster.id": clusterId,
+    "node.id": nodeId,
+    "directory.id": directoryId,
+    ...other
+  } = props;
   const v = parseInteger(version ?? "");
-  if (v === null) throw new MalformedCheckpointError(file, `bad or missing version ${JSON.stringify(version)}`);
+  if (v === null)
+    throw new MalformedCheckpointError(file, `bad or missing version ${JSON.stringify(version)}`);
   const node = nodeId === undefined ? undefined : parseInteger(nodeId);
   if (node === null) throw new MalformedCheckpointError(file, `bad node.id ${JSON.stringify(nodeId)}`);
   return { version: v, clusterId, nodeId: node, directoryId, other };

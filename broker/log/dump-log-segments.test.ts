@@ -29,13 +29,21 @@ interface DumpedBatch {
   codec: string;
 }
 
-function parseDump(stdout: string): { batches: DumpedBatch[]; offsets: number[]; payloads: string[]; indexEntries: number } {
+function parseDump(stdout: string): {
+  batches: DumpedBatch[];
+  offsets: number[];
+  payloads: string[];
+  indexEntries: number;
+} {
   const batches: DumpedBatch[] = [];
   const offsets: number[] = [];
   const payloads: string[] = [];
   let indexEntries = 0;
   for (const line of stdout.split("\n")) {
-    const batch = /^baseOffset: (\d+) lastOffset: (\d+) count: (\d+) .* compresscodec: (\w+) .* isvalid: (\w+)/.exec(line);
+    const batch =
+      /^baseOffset: (\d+) lastOffset: (\d+) count: (\d+) .* compresscodec: (\w+) .* isvalid: (\w+)/.exec(
+        line,
+      );
     if (batch) {
       batches.push({
         baseOffset: Number(batch[1]),
@@ -72,11 +80,17 @@ function assertOnlySegmentStartGaps(stderr: string): void {
     }
     const gap = /^\s+(-?\d+) is followed by (\d+)$/.exec(line);
     if (gap) {
-      assert.ok(base !== null && Number(gap[1]) === -1 && Number(gap[2]) === base, `offset gap: ${line}\n${stderr}`);
+      assert.ok(
+        base !== null && Number(gap[1]) === -1 && Number(gap[2]) === base,
+        `offset gap: ${line}\n${stderr}`,
+      );
       continue;
     }
     base = null;
-    assert.ok(line.trim() === "" || line.startsWith("WARNING") || line.includes("SLF4J"), `unexpected stderr line: ${line}`);
+    assert.ok(
+      line.trim() === "" || line.startsWith("WARNING") || line.includes("SLF4J"),
+      `unexpected stderr line: ${line}`,
+    );
   }
 }
 
@@ -93,7 +107,13 @@ describe("Kafka's DumpLogSegments reads our segments", () => {
       return;
     }
     const log = await Log.open(path.join(root, "dump-0"), CONFIG, { logger: captureLogger() });
-    const codecs = [Compression.NONE, Compression.GZIP, Compression.SNAPPY, Compression.LZ4, Compression.ZSTD];
+    const codecs = [
+      Compression.NONE,
+      Compression.GZIP,
+      Compression.SNAPPY,
+      Compression.LZ4,
+      Compression.ZSTD,
+    ];
     const opts: AppendOptions = { leaderEpoch: 5, timestampType: "CreateTime", now: 1_700_000_100_000 };
     const expected: string[] = [];
     let sequence = 0;
@@ -123,9 +143,13 @@ describe("Kafka's DumpLogSegments reads our segments", () => {
       .filter((n) => /\.(log|index|timeindex)$/.test(n))
       .sort()
       .map((n) => path.join(log.dir, n));
-    const result = await runKafkaTool(kafkaToolClass("dump-log-segments"), ["--files", files.join(","), "--print-data-log"], {
-      timeoutMs: 120_000,
-    });
+    const result = await runKafkaTool(
+      kafkaToolClass("dump-log-segments"),
+      ["--files", files.join(","), "--print-data-log"],
+      {
+        timeoutMs: 120_000,
+      },
+    );
     const context = `exit ${result.code}\nstderr:\n${result.stderr}\nstdout (start):\n${result.stdout.slice(0, 2000)}`;
     assert.equal(result.code, 0, context);
     for (const problem of [
@@ -136,17 +160,26 @@ describe("Kafka's DumpLogSegments reads our segments", () => {
       "invalid bytes",
       "Exception",
     ]) {
-      assert.ok(!result.stderr.includes(problem) && !result.stdout.includes(problem), `${problem}\n${context}`);
+      assert.ok(
+        !result.stderr.includes(problem) && !result.stdout.includes(problem),
+        `${problem}\n${context}`,
+      );
     }
     assertOnlySegmentStartGaps(result.stderr);
 
     const dump = parseDump(result.stdout);
     assert.equal(dump.batches.length, 120, context);
-    assert.ok(dump.batches.every((b) => b.valid), "every batch CRC is valid");
-    assert.deepEqual(
-      [...new Set(dump.batches.map((b) => b.codec))].sort(),
-      ["gzip", "lz4", "none", "snappy", "zstd"],
+    assert.ok(
+      dump.batches.every((b) => b.valid),
+      "every batch CRC is valid",
     );
+    assert.deepEqual([...new Set(dump.batches.map((b) => b.codec))].sort(), [
+      "gzip",
+      "lz4",
+      "none",
+      "snappy",
+      "zstd",
+    ]);
     let next = 0;
     for (const b of dump.batches) {
       assert.equal(b.baseOffset, next);
@@ -164,5 +197,19 @@ describe("Kafka's DumpLogSegments reads our segments", () => {
     for (const base of log.segmentBaseOffsets) {
       assert.ok(result.stdout.includes(`Log starting offset: ${base}`), `segment ${base} dumped`);
     }
+
+    // The check Kafka runs on index files at startup to decide whether to rebuild them.
+    const indexes = files.filter((f) => !f.endsWith(".log"));
+    const sanity = await runKafkaTool(kafkaToolClass("dump-log-segments"), [
+      "--index-sanity-check",
+      "--files",
+      indexes.join(","),
+    ]);
+    assert.equal(sanity.code, 0, sanity.stderr);
+    for (const f of indexes)
+      assert.ok(
+        sanity.stdout.includes(`${f} passed sanity check.`),
+        `${f}\n${sanity.stdout}\n${sanity.stderr}`,
+      );
   });
 });

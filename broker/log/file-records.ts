@@ -1,12 +1,11 @@
 // A segment's .log file: record batches back to back, exactly as they went over
 // the wire (after the broker assigned offsets). Appends are positional writes at
-// the end; `size` only grows once a write has completed, so concurrent readers that
-// stop at `size` never see a half-written batch. Header scans read the file in
-// windows and look at batch headers only, never at the records.
+// the end; `size` only grows when the segment commits a completed write, so
+// concurrent readers that stop at `size` never see a half-written batch. Header
+// scans read the file in windows and look at batch headers only, never at records.
 import type { FileHandle } from "node:fs/promises";
 import { open, rename, rm } from "node:fs/promises";
 import {
-  LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
   RECORD_BATCH_HEADER_SIZE,
   RecordBatchError,
@@ -70,13 +69,23 @@ export class FileRecords {
     return this.fh !== null;
   }
 
-  /** Appends `data` at the end; returns the position it was written at. Callers serialize appends. */
-  async append(data: Buffer): Promise<number> {
+  /**
+   * Writes `data` after the last committed byte and returns where. The bytes stay
+   * invisible (outside `size`) until commit(), so the segment can publish the new
+   * size together with its next offset. Callers serialize writes.
+   */
+  async write(data: Buffer): Promise<number> {
     const position = this._size;
     this.dirty = true;
     await writeFully(this.handle(), data, position);
-    this._size = position + data.length;
     return position;
+  }
+
+  /** Makes the bytes written up to `size` visible to readers. */
+  commit(size: number): void {
+    if (size < this._size)
+      throw new RangeError(`cannot commit ${size} bytes of ${this._path}, ${this._size} are`);
+    this._size = size;
   }
 
   /** Reads up to `length` bytes at `position` (fewer only at the end of the file). */
@@ -119,7 +128,8 @@ export class FileRecords {
       try {
         header = readBatchHeader(window, rel);
       } catch (e) {
-        if (e instanceof RecordBatchError) throw new CorruptRecordsError(this._path, pos, e.message, { cause: e });
+        if (e instanceof RecordBatchError)
+          throw new CorruptRecordsError(this._path, pos, e.message, { cause: e });
         throw e;
       }
       const size = header.size;
@@ -144,7 +154,8 @@ export class FileRecords {
 
   /** Cuts the file to `size` bytes; returns how many were removed. */
   async truncateTo(size: number): Promise<number> {
-    if (size < 0 || size > this._size) throw new RangeError(`cannot truncate ${this._path} (${this._size} bytes) to ${size}`);
+    if (size < 0 || size > this._size)
+      throw new RangeError(`cannot truncate ${this._path} (${this._size} bytes) to ${size}`);
     const removed = this._size - size;
     if (removed === 0) return 0;
     this.dirty = true;
@@ -205,6 +216,3 @@ export function completeBatchesLength(buf: Buffer): number {
   }
   return pos;
 }
-
-/** Bytes of a batch that must be read to know its last offset. */
-export const LAST_OFFSET_PREFIX = LAST_OFFSET_DELTA_OFFSET + 4;

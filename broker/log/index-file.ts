@@ -25,7 +25,14 @@ export abstract class IndexFile {
   /** The file holds exactly the persisted entries (no preallocated or stale tail). */
   private fileSizeIsExact = false;
 
-  protected constructor(path: string, fh: FileHandle, existed: boolean, baseOffset: number, maxIndexSize: number, entrySize: number) {
+  protected constructor(
+    path: string,
+    fh: FileHandle,
+    existed: boolean,
+    baseOffset: number,
+    maxIndexSize: number,
+    entrySize: number,
+  ) {
     this._path = path;
     this.fh = fh;
     this.existed = existed;
@@ -232,7 +239,12 @@ export function countBelow(n: number, key: (i: number) => number, target: number
 }
 
 /** A typed array with room for at least `needed` entries, copying `used` of them over. */
-export function grow<T extends Int32Array | Float64Array>(arr: T, needed: number, used: number, make: (n: number) => T): T {
+export function grow<T extends Int32Array | Float64Array>(
+  arr: T,
+  needed: number,
+  used: number,
+  make: (n: number) => T,
+): T {
   if (needed <= arr.length) return arr;
   let size = Math.max(16, arr.length);
   while (size < needed) size *= 2;

@@ -10,7 +10,13 @@ export {
   ProducerStateError,
   type ProducerStateErrorName,
 } from "./errors.ts";
-export { DEFAULT_LOG_CONFIG, hasDeletePolicy, logConfigFromProperties, type LogConfig, type TimestampTypeName } from "./log-config.ts";
+export {
+  DEFAULT_LOG_CONFIG,
+  hasDeletePolicy,
+  logConfigFromProperties,
+  type LogConfig,
+  type TimestampTypeName,
+} from "./log-config.ts";
 export {
   EARLIEST_LOCAL_TIMESTAMP,
   EARLIEST_TIMESTAMP,

@@ -65,7 +65,8 @@ export class LeaderEpochFileCache {
    * first, as Kafka does. Returns whether anything changed (then flush()).
    */
   assign(epoch: number, startOffset: number): boolean {
-    if (epoch < 0 || startOffset < 0) throw new RangeError(`cannot assign epoch ${epoch} at offset ${startOffset}`);
+    if (epoch < 0 || startOffset < 0)
+      throw new RangeError(`cannot assign epoch ${epoch} at offset ${startOffset}`);
     const latest = this.latestEntry;
     if (latest !== null && latest.epoch === epoch && startOffset >= latest.startOffset) return false;
     while (this.entries.length > 0) {

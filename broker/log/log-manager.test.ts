@@ -22,7 +22,14 @@ async function withDirs(n: number, fn: (dirs: string[]) => Promise<void>): Promi
 }
 
 function open(dirs: string[], extra: Partial<LogManagerOptions> = {}): Promise<LogManager> {
-  return LogManager.open({ logDirs: dirs, nodeId: 1, logger: captureLogger(), defaultConfig: CONFIG, scheduler: false, ...extra });
+  return LogManager.open({
+    logDirs: dirs,
+    nodeId: 1,
+    logger: captureLogger(),
+    defaultConfig: CONFIG,
+    scheduler: false,
+    ...extra,
+  });
 }
 
 describe("LogManager", () => {
@@ -51,23 +58,42 @@ describe("LogManager", () => {
         const log = await manager.getOrCreateLog("orders", p, "MZ4kzeCxS9-bBDrq8vOhNA");
         for (let i = 0; i <= p; i++) await log.append(testBatch({ count: 2 }), OPTS);
       }
-      assert.equal(await manager.getOrCreateLog("orders", 0), manager.getLog("orders", 0), "the same log again");
+      assert.equal(
+        await manager.getOrCreateLog("orders", 0),
+        manager.getLog("orders", 0),
+        "the same log again",
+      );
       const placed = [0, 1, 2, 3].map((p) => manager.logDirOf("orders", p));
-      assert.deepEqual(placed, [dirs[0], dirs[1], dirs[0], dirs[1]].map((d) => path.resolve(d)));
+      assert.deepEqual(
+        placed,
+        [dirs[0], dirs[1], dirs[0], dirs[1]].map((d) => path.resolve(d)),
+      );
       await manager.shutdown();
 
       for (const d of dirs) {
-        assert.deepEqual(JSON.parse(await readFile(path.join(d, ".kafka_cleanshutdown"), "utf8")), { version: 0, brokerEpoch: -1 });
+        assert.deepEqual(JSON.parse(await readFile(path.join(d, ".kafka_cleanshutdown"), "utf8")), {
+          version: 0,
+          brokerEpoch: -1,
+        });
       }
-      assert.equal(await readFile(path.join(dirs[0], "recovery-point-offset-checkpoint"), "utf8"), "0\n2\norders 0 2\norders 2 6\n");
+      assert.equal(
+        await readFile(path.join(dirs[0], "recovery-point-offset-checkpoint"), "utf8"),
+        "0\n2\norders 0 2\norders 2 6\n",
+      );
       assert.equal(await readFile(path.join(dirs[0], "log-start-offset-checkpoint"), "utf8"), "0\n0\n");
 
       const logger = captureLogger();
       const again = await open(dirs, { logger });
       assert.equal(again.hadCleanShutdown(dirs[0]), true);
-      assert.ok(!(await readdir(dirs[0])).includes(".kafka_cleanshutdown"), "the marker is consumed at start");
+      assert.ok(
+        !(await readdir(dirs[0])).includes(".kafka_cleanshutdown"),
+        "the marker is consumed at start",
+      );
       assert.deepEqual(
-        again.allLogs().map((l) => `${l.topic}-${l.partition}@${l.logEndOffset}`).sort(),
+        again
+          .allLogs()
+          .map((l) => `${l.topic}-${l.partition}@${l.logEndOffset}`)
+          .sort(),
         ["orders-0@2", "orders-1@4", "orders-2@6", "orders-3@8"],
       );
       assert.equal(again.getLog("orders", 3)?.topicId, "MZ4kzeCxS9-bBDrq8vOhNA");
@@ -106,12 +132,22 @@ describe("LogManager", () => {
       const names = await readdir(dirs[0]);
       assert.ok(!names.includes("gone-3"));
       const pending = names.filter((n) => n.startsWith("gone-3."));
-      assert.ok(pending.every((n) => /^gone-3\.[0-9a-f]{32}-delete$/.test(n)), names.join(","));
+      assert.ok(
+        pending.every((n) => /^gone-3\.[0-9a-f]{32}-delete$/.test(n)),
+        names.join(","),
+      );
       await manager.shutdown(); // waits for the background removal
-      assert.deepEqual((await readdir(dirs[0])).filter((n) => n.startsWith("gone")), []);
+      assert.deepEqual(
+        (await readdir(dirs[0])).filter((n) => n.startsWith("gone")),
+        [],
+      );
       const recreated = await open(dirs);
       assert.equal(recreated.getLog("gone", 3), undefined);
-      assert.equal((await recreated.getOrCreateLog("gone", 3)).logEndOffset, 0, "a new topic of that name starts empty");
+      assert.equal(
+        (await recreated.getOrCreateLog("gone", 3)).logEndOffset,
+        0,
+        "a new topic of that name starts empty",
+      );
       await recreated.shutdown();
     }));
 
@@ -122,16 +158,20 @@ describe("LogManager", () => {
       const manager = await open(dirs);
       assert.deepEqual(manager.allLogs(), []);
       await manager.shutdown();
-      assert.deepEqual((await readdir(dirs[0])).filter((n) => !n.startsWith(".") && !n.includes("checkpoint") && n !== "meta.properties"), [
-        "__cluster_metadata-0",
-      ]);
+      assert.deepEqual(
+        (await readdir(dirs[0])).filter(
+          (n) => !n.startsWith(".") && !n.includes("checkpoint") && n !== "meta.properties",
+        ),
+        ["__cluster_metadata-0"],
+      );
     }));
 
   it("applies retention to every log and checkpoints the moved log start offsets", () =>
     withDirs(1, async (dirs) => {
       const manager = await open(dirs, { defaultConfig: { ...CONFIG, "retention.ms": 1000 } });
       const log = await manager.getOrCreateLog("metrics", 0);
-      for (let i = 0; i < 40; i++) await log.append(testBatch({ count: 2, timestamp: 1_000, valueSize: 30 }), OPTS);
+      for (let i = 0; i < 40; i++)
+        await log.append(testBatch({ count: 2, timestamp: 1_000, valueSize: 30 }), OPTS);
       const segments = log.numberOfSegments;
       assert.ok(segments > 2);
       assert.equal(await manager.cleanupLogs(10_000), segments - 1);

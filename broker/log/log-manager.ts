@@ -103,10 +103,12 @@ export class LogManager {
 
   /** Checks the log dirs, loads every partition log in them and starts the periodic tasks. */
   static async open(options: LogManagerOptions): Promise<LogManager> {
-    if (options.logDirs.length === 0) throw new Error("log.dirs is empty: at least one log directory is needed");
+    if (options.logDirs.length === 0)
+      throw new Error("log.dirs is empty: at least one log directory is needed");
     const logger = options.logger ?? createLogger("log-manager");
     const dirs = options.logDirs.map((d) => path.resolve(d));
-    if (new Set(dirs).size !== dirs.length) throw new Error(`log.dirs lists a directory twice: ${dirs.join(", ")}`);
+    if (new Set(dirs).size !== dirs.length)
+      throw new Error(`log.dirs lists a directory twice: ${dirs.join(", ")}`);
     const clusterId = await ensureMetaProperties(dirs, options.nodeId, options.clusterId, logger);
     const manager = new LogManager(options, clusterId, logger);
     await manager.loadLogs();
@@ -139,7 +141,8 @@ export class LogManager {
    */
   async getOrCreateLog(topic: string, partition: number, topicId?: string, config?: LogConfig): Promise<Log> {
     if (this.shuttingDown) throw new KafkaError("KAFKA_STORAGE_ERROR", "the log manager is shutting down");
-    if (topic === METADATA_TOPIC) throw new KafkaError("INVALID_TOPIC_EXCEPTION", `${topic} is the metadata log`);
+    if (topic === METADATA_TOPIC)
+      throw new KafkaError("INVALID_TOPIC_EXCEPTION", `${topic} is the metadata log`);
     const key = partitionDirName(topic, partition);
     const existing = this.logs.get(key);
     if (existing !== undefined) {
@@ -155,14 +158,23 @@ export class LogManager {
     return pending;
   }
 
-  private async createLog(topic: string, partition: number, topicId?: string, config?: LogConfig): Promise<Log> {
+  private async createLog(
+    topic: string,
+    partition: number,
+    topicId?: string,
+    config?: LogConfig,
+  ): Promise<Log> {
     const logDir = this.leastLoadedDir();
-    const log = await Log.open(path.join(logDir, partitionDirName(topic, partition)), config ?? this.configFor(topic), {
-      logger: this.logger,
-      topicId,
-      hadCleanShutdown: true,
-      time: this.time,
-    });
+    const log = await Log.open(
+      path.join(logDir, partitionDirName(topic, partition)),
+      config ?? this.configFor(topic),
+      {
+        logger: this.logger,
+        topicId,
+        hadCleanShutdown: true,
+        time: this.time,
+      },
+    );
     this.logs.set(partitionDirName(topic, partition), { log, logDir });
     this.logger.info("created log", { topic, partition, dir: log.dir });
     return log;
@@ -224,13 +236,17 @@ export class LogManager {
       for (const entry of await readdir(logDir, { withFileTypes: true })) {
         if (!entry.isDirectory()) continue;
         if (isDeleteDirName(entry.name)) {
-          this.inBackground(rm(path.join(logDir, entry.name), { recursive: true, force: true }), "removing a deleted log");
+          this.inBackground(
+            rm(path.join(logDir, entry.name), { recursive: true, force: true }),
+            "removing a deleted log",
+          );
           continue;
         }
         const tp = parsePartitionDirName(entry.name);
         if (tp === null || tp.topic === METADATA_TOPIC) continue;
         const other = seen.get(entry.name);
-        if (other !== undefined) throw new Error(`duplicate log directories for ${entry.name}: in ${other} and ${logDir}`);
+        if (other !== undefined)
+          throw new Error(`duplicate log directories for ${entry.name}: in ${other} and ${logDir}`);
         seen.set(entry.name, logDir);
         names.push(entry.name);
       }
@@ -324,7 +340,10 @@ export class LogManager {
       try {
         deleted += await log.applyRetention(now, this.options.highWatermarkOf?.(log.topic, log.partition));
       } catch (e) {
-        this.logger.error("retention failed", { log: log.dir, error: e instanceof Error ? e.message : String(e) });
+        this.logger.error("retention failed", {
+          log: log.dir,
+          error: e instanceof Error ? e.message : String(e),
+        });
       }
     }
     return deleted;
@@ -364,7 +383,9 @@ export class LogManager {
           const offset = m.logDir === logDir ? offsetOf(m.log) : null;
           if (offset !== null) entries.push({ topic: m.log.topic, partition: m.log.partition, offset });
         }
-        entries.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+        entries.sort((a, b) =>
+          a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+        );
         await writeOffsetCheckpoint(path.join(logDir, file), entries);
       }),
     );
@@ -428,7 +449,9 @@ async function ensureMetaProperties(
     if (meta === null) continue;
     if (meta.clusterId !== undefined) clusterIds.add(meta.clusterId);
     if (meta.nodeId !== undefined && meta.nodeId !== nodeId) {
-      throw new Error(`${dir}/meta.properties has node.id ${meta.nodeId}, but this broker is node.id ${nodeId}`);
+      throw new Error(
+        `${dir}/meta.properties has node.id ${meta.nodeId}, but this broker is node.id ${nodeId}`,
+      );
     }
   }
   if (expectedClusterId !== undefined) clusterIds.add(expectedClusterId);
@@ -440,7 +463,12 @@ async function ensureMetaProperties(
   }
   const clusterId = [...clusterIds][0] ?? randomUuid();
   for (const [dir, meta] of found) {
-    if (meta !== null && meta.clusterId !== undefined && meta.nodeId !== undefined && meta.directoryId !== undefined) {
+    if (
+      meta !== null &&
+      meta.clusterId !== undefined &&
+      meta.nodeId !== undefined &&
+      meta.directoryId !== undefined
+    ) {
       continue;
     }
     await writeMetaProperties(dir, {

@@ -27,7 +27,9 @@ const OPTS: AppendOptions = { leaderEpoch: 0, timestampType: "CreateTime", now: 
 let counter = 0;
 
 /** A log with `batches` appended (2 records each), then "crashed": files closed as they are. */
-async function crashedLog(batches: number): Promise<{ dir: string; all: Buffer; end: number; bases: number[] }> {
+async function crashedLog(
+  batches: number,
+): Promise<{ dir: string; all: Buffer; end: number; bases: number[] }> {
   const dir = path.join(root, `crash${counter++}-0`);
   const log = await Log.open(dir, CONFIG, { logger: captureLogger() });
   for (let i = 0; i < batches; i++) {
@@ -63,7 +65,11 @@ async function assertIndexesMatch(log: Log): Promise<void> {
       const offset = base + index.readInt32BE(i);
       const position = index.readInt32BE(i + 4);
       if (i > 0 && offset === base && position === 0) break;
-      assert.equal(lastOffsetOf(readBatchHeader(bytes, position)), offset, `index entry ${i / 8} of segment ${base}`);
+      assert.equal(
+        lastOffsetOf(readBatchHeader(bytes, position)),
+        offset,
+        `index entry ${i / 8} of segment ${base}`,
+      );
     }
   }
 }
@@ -88,8 +94,14 @@ describe("Log recovery", () => {
     assert.equal(warning.fields.file, active);
     assert.equal(warning.fields.offset, end);
     assert.equal(warning.fields.position, sizeBefore);
-    assert.ok(logger.lines.some((l) => l.level === "warn" && String(l.fields.problem).includes("partial batch")));
-    assert.equal((await log.append(testBatch(), OPTS)).firstOffset, end, "appends continue where the log ends");
+    assert.ok(
+      logger.lines.some((l) => l.level === "warn" && String(l.fields.problem).includes("partial batch")),
+    );
+    assert.equal(
+      (await log.append(testBatch(), OPTS)).firstOffset,
+      end,
+      "appends continue where the log ends",
+    );
     await log.close();
     await assertIndexesMatch(log);
   });
@@ -154,7 +166,11 @@ describe("Log recovery", () => {
 
     const logger = captureLogger();
     log = await Log.open(dir, CONFIG, { logger, hadCleanShutdown: true, recoveryPoint: log.logEndOffset });
-    assert.ok(logger.lines.some((l) => l.msg.includes("rebuilding the indexes") && String(l.fields.problem).includes("missing")));
+    assert.ok(
+      logger.lines.some(
+        (l) => l.msg.includes("rebuilding the indexes") && String(l.fields.problem).includes("missing"),
+      ),
+    );
     assert.deepEqual(await readFile(indexPath), original, "rebuilt byte for byte");
     for (let offset = bases[1]; offset < bases[2]; offset++) {
       const { records } = await log.read(offset, 1);
@@ -182,8 +198,13 @@ describe("Log recovery", () => {
 
     const logger = captureLogger();
     log = await Log.open(dir, CONFIG, { logger, hadCleanShutdown: true, recoveryPoint: log.logEndOffset });
-    const rebuilt = logger.lines.filter((l) => l.msg.includes("rebuilding the indexes")).map((l) => l.fields.file);
-    assert.deepEqual(rebuilt, [0, 1, 2].map((i) => segmentFile(dir, bases[i], ".log")));
+    const rebuilt = logger.lines
+      .filter((l) => l.msg.includes("rebuilding the indexes"))
+      .map((l) => l.fields.file);
+    assert.deepEqual(
+      rebuilt,
+      [0, 1, 2].map((i) => segmentFile(dir, bases[i], ".log")),
+    );
     assert.deepEqual(await readAll(log), all);
     await log.close();
     await assertIndexesMatch(log);

@@ -13,7 +13,14 @@ before(async () => ({ dir, cleanup } = await tempDir()));
 after(() => cleanup());
 
 function options(overrides: Partial<LogSegmentOptions> = {}): LogSegmentOptions {
-  return { indexIntervalBytes: 256, maxIndexSize: 4096, rollJitterMs: 0, time: () => 1_000, logger: captureLogger(), ...overrides };
+  return {
+    indexIntervalBytes: 256,
+    maxIndexSize: 4096,
+    rollJitterMs: 0,
+    time: () => 1_000,
+    logger: captureLogger(),
+    ...overrides,
+  };
 }
 
 /** Appends `n` batches of 3 records starting at the segment's next offset; returns their bytes. */
@@ -42,7 +49,10 @@ describe("LogSegment", () => {
     const segment = await newSegment(40);
     const batches = await fill(segment, 20);
     assert.equal(segment.nextOffset, 100);
-    assert.equal(segment.size, batches.reduce((s, b) => s + b.length, 0));
+    assert.equal(
+      segment.size,
+      batches.reduce((s, b) => s + b.length, 0),
+    );
     assert.ok(segment.offsetIndex.entries > 3, "sparse entries every index.interval.bytes");
 
     for (let offset = 40; offset < 100; offset++) {
@@ -94,11 +104,27 @@ describe("LogSegment", () => {
   it("finds records by timestamp and the record with the largest timestamp", async () => {
     const segment = await newSegment(0);
     await fill(segment, 10, 5_000); // batch i: timestamps 5000+10i .. +2
-    assert.deepEqual(await segment.findOffsetByTimestamp(5_000), { offset: 0, timestamp: 5_000, leaderEpoch: null });
-    assert.deepEqual(await segment.findOffsetByTimestamp(5_031), { offset: 10, timestamp: 5_031, leaderEpoch: null });
-    assert.deepEqual(await segment.findOffsetByTimestamp(5_033), { offset: 12, timestamp: 5_040, leaderEpoch: null });
+    assert.deepEqual(await segment.findOffsetByTimestamp(5_000), {
+      offset: 0,
+      timestamp: 5_000,
+      leaderEpoch: null,
+    });
+    assert.deepEqual(await segment.findOffsetByTimestamp(5_031), {
+      offset: 10,
+      timestamp: 5_031,
+      leaderEpoch: null,
+    });
+    assert.deepEqual(await segment.findOffsetByTimestamp(5_033), {
+      offset: 12,
+      timestamp: 5_040,
+      leaderEpoch: null,
+    });
     assert.equal(await segment.findOffsetByTimestamp(9_999), null);
-    assert.deepEqual(await segment.findMaxTimestampRecord(), { offset: 29, timestamp: 5_092, leaderEpoch: null });
+    assert.deepEqual(await segment.findMaxTimestampRecord(), {
+      offset: 29,
+      timestamp: 5_092,
+      leaderEpoch: null,
+    });
     assert.equal(segment.maxTimestampSoFar, 5_092);
     await segment.close();
   });
@@ -148,14 +174,39 @@ describe("LogSegment", () => {
   it("rolls by size, by record time since the first batch, or by wall time without timestamps", async () => {
     let now = 10_000;
     const segment = await newSegment(0, { time: () => now });
-    const params = { now, maxSegmentBytes: 1 << 20, maxSegmentMs: 1_000, maxOffsetInMessages: 0, messagesSize: 100 };
-    assert.equal(await segment.shouldRoll({ ...params, maxTimestampInMessages: 99_999 }), false, "empty never rolls by time");
+    const params = {
+      now,
+      maxSegmentBytes: 1 << 20,
+      maxSegmentMs: 1_000,
+      maxOffsetInMessages: 0,
+      messagesSize: 100,
+    };
+    assert.equal(
+      await segment.shouldRoll({ ...params, maxTimestampInMessages: 99_999 }),
+      false,
+      "empty never rolls by time",
+    );
     await fill(segment, 1, 50_000);
     assert.equal(await segment.shouldRoll({ ...params, maxTimestampInMessages: 50_900 }), false);
-    assert.equal(await segment.shouldRoll({ ...params, maxTimestampInMessages: 51_003 }), true, "record time (first batch max timestamp 50_002)");
-    assert.equal(await segment.shouldRoll({ ...params, maxTimestampInMessages: 50_000, maxSegmentBytes: segment.size + 99 }), true);
     assert.equal(
-      await segment.shouldRoll({ ...params, maxTimestampInMessages: 50_000, maxOffsetInMessages: 2 ** 31 + 10 }),
+      await segment.shouldRoll({ ...params, maxTimestampInMessages: 51_003 }),
+      true,
+      "record time (first batch max timestamp 50_002)",
+    );
+    assert.equal(
+      await segment.shouldRoll({
+        ...params,
+        maxTimestampInMessages: 50_000,
+        maxSegmentBytes: segment.size + 99,
+      }),
+      true,
+    );
+    assert.equal(
+      await segment.shouldRoll({
+        ...params,
+        maxTimestampInMessages: 50_000,
+        maxOffsetInMessages: 2 ** 31 + 10,
+      }),
       true,
       "offsets beyond the index's int32 range",
     );

@@ -107,11 +107,24 @@ export class LogSegment {
    * Opens the segment's three files (creating missing ones when `create`). An
    * existing segment is not usable until load() or recover() has run.
    */
-  static async open(dir: string, baseOffset: number, options: LogSegmentOptions, create = false): Promise<LogSegment> {
+  static async open(
+    dir: string,
+    baseOffset: number,
+    options: LogSegmentOptions,
+    create = false,
+  ): Promise<LogSegment> {
     const log = await FileRecords.open(logFilePath(dir, baseOffset), create);
     try {
-      const offsetIndex = await OffsetIndex.open(offsetIndexFilePath(dir, baseOffset), baseOffset, options.maxIndexSize);
-      const timeIndex = await TimeIndex.open(timeIndexFilePath(dir, baseOffset), baseOffset, options.maxIndexSize);
+      const offsetIndex = await OffsetIndex.open(
+        offsetIndexFilePath(dir, baseOffset),
+        baseOffset,
+        options.maxIndexSize,
+      );
+      const timeIndex = await TimeIndex.open(
+        timeIndexFilePath(dir, baseOffset),
+        baseOffset,
+        options.maxIndexSize,
+      );
       const mtime = (await stat(log.path)).mtimeMs;
       return new LogSegment(baseOffset, log, offsetIndex, timeIndex, Math.floor(mtime), options);
     } catch (e) {
@@ -142,7 +155,8 @@ export class LogSegment {
    * CorruptRecordsError when the files disagree; the caller then runs recover().
    */
   async load(): Promise<void> {
-    if (!this.offsetIndex.fileExisted) throw new CorruptIndexError(this.offsetIndex.path, "the file is missing");
+    if (!this.offsetIndex.fileExisted)
+      throw new CorruptIndexError(this.offsetIndex.path, "the file is missing");
     if (!this.timeIndex.fileExisted) throw new CorruptIndexError(this.timeIndex.path, "the file is missing");
     await this.offsetIndex.load();
     await this.timeIndex.load();
@@ -157,7 +171,10 @@ export class LogSegment {
     const index = this.offsetIndex;
     const start = index.lastPosition;
     if (index.entries > 0 && start >= this.size) {
-      throw new CorruptIndexError(index.path, `last entry points at byte ${start}, past the log's ${this.size} bytes`);
+      throw new CorruptIndexError(
+        index.path,
+        `last entry points at byte ${start}, past the log's ${this.size} bytes`,
+      );
     }
     let max: TimestampOffset =
       this.timeIndex.entries > 0 ? this.timeIndex.lastEntry : { timestamp: NO_TIMESTAMP, offset: -1 };
@@ -166,7 +183,10 @@ export class LogSegment {
     for await (const { header } of this.log.batches(start)) {
       const last = lastOffsetOf(header);
       if (first && checkIndex && index.entries > 0 && last !== index.lastOffset) {
-        throw new CorruptIndexError(index.path, `last entry says offset ${index.lastOffset}, the batch there ends at ${last}`);
+        throw new CorruptIndexError(
+          index.path,
+          `last entry says offset ${index.lastOffset}, the batch there ends at ${last}`,
+        );
       }
       first = false;
       const ts = Number(header.maxTimestamp);
@@ -247,7 +267,8 @@ export class LogSegment {
       onBatch?.(header);
       const ts = Number(header.maxTimestamp);
       if (this.rollingBasedTimestamp === null) this.rollingBasedTimestamp = ts;
-      if (ts > this.maxTimestampAndOffset.timestamp) this.maxTimestampAndOffset = { timestamp: ts, offset: last };
+      if (ts > this.maxTimestampAndOffset.timestamp)
+        this.maxTimestampAndOffset = { timestamp: ts, offset: last };
       if (validBytes - lastIndexEntry > this.indexIntervalBytes) {
         this.offsetIndex.append(last, validBytes);
         this.timeIndex.maybeAppend(this.maxTimestampAndOffset.timestamp, this.maxTimestampAndOffset.offset);
@@ -318,7 +339,9 @@ export class LogSegment {
     if (this.offsetIndex.isFull || this.timeIndex.isFull) return true;
     if (!this.canConvertToRelativeOffset(p.maxOffsetInMessages)) return true;
     if (size === 0) return false;
-    return (await this.timeWaitedForRoll(p.now, p.maxTimestampInMessages)) > p.maxSegmentMs - this.rollJitterMs;
+    return (
+      (await this.timeWaitedForRoll(p.now, p.maxTimestampInMessages)) > p.maxSegmentMs - this.rollJitterMs
+    );
   }
 
   /**
@@ -350,12 +373,20 @@ export class LogSegment {
    * start with that batch's last offset, every index.interval.bytes, as Kafka (3.8+)
    * writes them and its DumpLogSegments tool checks them.
    */
-  async append(largestOffset: number, largestTimestamp: number, offsetOfMaxTimestamp: number, batches: Buffer): Promise<void> {
+  async append(
+    largestOffset: number,
+    largestTimestamp: number,
+    offsetOfMaxTimestamp: number,
+    batches: Buffer,
+  ): Promise<void> {
     if (batches.length === 0) return;
     if (!this.canConvertToRelativeOffset(largestOffset)) {
       throw new RangeError(`offset ${largestOffset} does not fit segment ${this.log.path}`);
     }
-    const position = await this.log.append(batches);
+    const position = await this.log.write(batches);
+    // From here to the end of the loop nothing awaits: readers see the new bytes, the
+    // new next offset and the new index entries together.
+    this.log.commit(position + batches.length);
     this._lastModified = this.time();
     if (position === 0) this.rollingBasedTimestamp = largestTimestamp;
     let pos = 0;
@@ -363,7 +394,9 @@ export class LogSegment {
       const header = readBatchHeader(batches, pos);
       const ts = Number(header.maxTimestamp);
       const last = lastOffsetOf(header);
-      if (ts > this.maxTimestampAndOffset.timestamp) this.maxTimestampAndOffset = { timestamp: ts, offset: last };
+      if (ts > this.maxTimestampAndOffset.timestamp) {
+        this.maxTimestampAndOffset = { timestamp: ts, offset: last };
+      }
       if (this.bytesSinceLastIndexEntry > this.indexIntervalBytes) {
         this.offsetIndex.append(last, position + pos);
         this.timeIndex.maybeAppend(this.maxTimestampAndOffset.timestamp, this.maxTimestampAndOffset.offset);
@@ -386,7 +419,11 @@ export class LogSegment {
    */
   async translateOffset(offset: number, maxPosition = this.size): Promise<BatchLocation | null> {
     return this.reading(() =>
-      this.log.searchForOffset(offset, Math.min(this.offsetIndex.lookup(offset).position, maxPosition), maxPosition),
+      this.log.searchForOffset(
+        offset,
+        Math.min(this.offsetIndex.lookup(offset).position, maxPosition),
+        maxPosition,
+      ),
     );
   }
 
@@ -396,8 +433,14 @@ export class LogSegment {
    * `minOneBatch` at least the first batch however large. One index lookup, a short
    * header scan, one sequential read. Null when no batch here is at or past startOffset.
    */
-  async read(startOffset: number, maxBytes: number, maxPosition = this.size, minOneBatch = false): Promise<SegmentReadResult | null> {
-    if (!(maxBytes >= 0)) throw new RangeError(`invalid maxBytes ${maxBytes} for a read from ${this.log.path}`);
+  async read(
+    startOffset: number,
+    maxBytes: number,
+    maxPosition = this.size,
+    minOneBatch = false,
+  ): Promise<SegmentReadResult | null> {
+    if (!(maxBytes >= 0))
+      throw new RangeError(`invalid maxBytes ${maxBytes} for a read from ${this.log.path}`);
     return this.reading(async () => {
       const start = Math.min(this.offsetIndex.lookup(startOffset).position, maxPosition);
       const found = await this.log.searchForOffset(startOffset, start, maxPosition);
@@ -419,7 +462,10 @@ export class LogSegment {
    * the time index narrows the scan, batch max timestamps pick the batch, and only
    * that batch's records are decoded.
    */
-  async findOffsetByTimestamp(timestamp: number, startingOffset = this.baseOffset): Promise<TimestampAndOffset | null> {
+  async findOffsetByTimestamp(
+    timestamp: number,
+    startingOffset = this.baseOffset,
+  ): Promise<TimestampAndOffset | null> {
     return this.reading(async () => {
       const fromIndex = this.timeIndex.lookup(timestamp);
       const start = this.offsetIndex.lookup(Math.max(fromIndex.offset, startingOffset)).position;
@@ -470,7 +516,8 @@ export class LogSegment {
         if (match(offset, ts)) return { offset, timestamp: ts, leaderEpoch: epochOf(header) };
       }
     } catch (e) {
-      if (e instanceof RecordBatchError) throw new CorruptRecordsError(this.log.path, position, e.message, { cause: e });
+      if (e instanceof RecordBatchError)
+        throw new CorruptRecordsError(this.log.path, position, e.message, { cause: e });
       throw e;
     }
     return null;
@@ -541,7 +588,8 @@ export class LogSegment {
 
   /** Renames the three files, e.g. adding ".deleted" before they are removed. */
   async changeFileSuffixes(oldSuffix: string, newSuffix: string): Promise<void> {
-    const swap = (p: string): string => (p.endsWith(oldSuffix) ? p.slice(0, p.length - oldSuffix.length) : p) + newSuffix;
+    const swap = (p: string): string =>
+      (p.endsWith(oldSuffix) ? p.slice(0, p.length - oldSuffix.length) : p) + newSuffix;
     await this.log.renameTo(swap(this.log.path));
     await this.offsetIndex.renameTo(swap(this.offsetIndex.path));
     await this.timeIndex.renameTo(swap(this.timeIndex.path));
@@ -553,7 +601,7 @@ export class LogSegment {
   }
 
   /** Closes and removes the files, once in-flight reads have finished. */
-  async deleteFiles(): Promise<void> {
+  async delete(): Promise<void> {
     await this.whenNoReaders();
     await this.offsetIndex.delete();
     await this.timeIndex.delete();

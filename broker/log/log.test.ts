@@ -2,12 +2,24 @@ import assert from "node:assert/strict";
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { RecordBatchError, TimestampType, splitBatches, validateBatch } from "../../protocol/records/index.ts";
+import {
+  RecordBatchError,
+  TimestampType,
+  splitBatches,
+  validateBatch,
+} from "../../protocol/records/index.ts";
 import { KafkaError } from "../errors.ts";
 import { OffsetOutOfRangeError } from "./errors.ts";
 import { Log, type AppendOptions } from "./log.ts";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log-config.ts";
-import { baseOffsetsOf, captureLogger, recordsOf, tempDir, testBatch, type TestBatchOptions } from "./testing.ts";
+import {
+  baseOffsetsOf,
+  captureLogger,
+  recordsOf,
+  tempDir,
+  testBatch,
+  type TestBatchOptions,
+} from "./testing.ts";
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -15,11 +27,19 @@ before(async () => ({ dir: root, cleanup } = await tempDir()));
 after(() => cleanup());
 
 let counter = 0;
-const SMALL: Partial<LogConfig> = { "segment.bytes": 1024, "index.interval.bytes": 128, "segment.index.bytes": 1024 };
+const SMALL: Partial<LogConfig> = {
+  "segment.bytes": 1024,
+  "index.interval.bytes": 128,
+  "segment.index.bytes": 1024,
+};
 
 async function openLog(config: Partial<LogConfig> = {}, topicId?: string): Promise<Log> {
   const dir = path.join(root, `topic${counter++}-0`);
-  return Log.open(dir, { ...DEFAULT_LOG_CONFIG, "file.delete.delay.ms": 0, ...config }, { logger: captureLogger(), topicId });
+  return Log.open(
+    dir,
+    { ...DEFAULT_LOG_CONFIG, "file.delete.delay.ms": 0, ...config },
+    { logger: captureLogger(), topicId },
+  );
 }
 
 const OPTS: AppendOptions = { leaderEpoch: 0, timestampType: "CreateTime", now: 1_700_000_000_000 };
@@ -70,14 +90,18 @@ describe("Log", () => {
     for (let offset = 0; offset < expected.length; offset += 7) {
       const { records } = await log.read(offset, 1);
       const [batch] = splitBatches(records).batches;
-      assert.ok(Number(batch.baseOffset) <= offset && offset <= Number(batch.lastOffset), `batch holds ${offset}`);
+      assert.ok(
+        Number(batch.baseOffset) <= offset && offset <= Number(batch.lastOffset),
+        `batch holds ${offset}`,
+      );
     }
 
     // Kafka's file names and index layout: inactive indexes trimmed, the active one preallocated.
     const files = await readdir(log.dir);
     for (const base of log.segmentBaseOffsets) {
       const name = String(base).padStart(20, "0");
-      for (const suffix of [".log", ".index", ".timeindex"]) assert.ok(files.includes(name + suffix), name + suffix);
+      for (const suffix of [".log", ".index", ".timeindex"])
+        assert.ok(files.includes(name + suffix), name + suffix);
     }
     const active = String(log.activeSegment.baseOffset).padStart(20, "0");
     assert.equal((await stat(path.join(log.dir, `${active}.index`))).size, 1024);
@@ -137,9 +161,21 @@ describe("Log", () => {
     for (let i = 0; i < 40; i++) await append(log, { count: 2, timestamp: 10_000 + i * 100, valueSize: 30 });
     assert.ok(log.numberOfSegments > 2);
     assert.deepEqual(await log.fetchOffsetByTimestamp(0), { offset: 0, timestamp: 10_000, leaderEpoch: 0 });
-    assert.deepEqual(await log.fetchOffsetByTimestamp(12_000), { offset: 40, timestamp: 12_000, leaderEpoch: 0 });
-    assert.deepEqual(await log.fetchOffsetByTimestamp(12_001), { offset: 41, timestamp: 12_001, leaderEpoch: 0 });
-    assert.deepEqual(await log.fetchOffsetByTimestamp(12_002), { offset: 42, timestamp: 12_100, leaderEpoch: 0 });
+    assert.deepEqual(await log.fetchOffsetByTimestamp(12_000), {
+      offset: 40,
+      timestamp: 12_000,
+      leaderEpoch: 0,
+    });
+    assert.deepEqual(await log.fetchOffsetByTimestamp(12_001), {
+      offset: 41,
+      timestamp: 12_001,
+      leaderEpoch: 0,
+    });
+    assert.deepEqual(await log.fetchOffsetByTimestamp(12_002), {
+      offset: 42,
+      timestamp: 12_100,
+      leaderEpoch: 0,
+    });
     assert.equal(await log.fetchOffsetByTimestamp(13_902), null);
     assert.deepEqual(await log.maxTimestampOffset(), { offset: 79, timestamp: 13_901, leaderEpoch: 0 });
     assert.deepEqual(await log.fetchOffsetByTimestamp(-2), { offset: 0, timestamp: -1, leaderEpoch: 0 });
@@ -161,7 +197,11 @@ describe("Log", () => {
 
   it("stamps LogAppendTime and the leader epoch, keeping the CRC valid", async () => {
     const log = await openLog({ "message.timestamp.type": "LogAppendTime" });
-    const result = await append(log, { count: 3, timestamp: 5 }, { timestampType: "LogAppendTime", now: 42_000, leaderEpoch: 7 });
+    const result = await append(
+      log,
+      { count: 3, timestamp: 5 },
+      { timestampType: "LogAppendTime", now: 42_000, leaderEpoch: 7 },
+    );
     assert.equal(result.logAppendTime, 42_000);
     assert.equal(result.maxTimestamp, 42_000);
     const { records } = await log.read(0, 1000);
@@ -183,7 +223,11 @@ describe("Log", () => {
     for (let i = 0; i < 60; i++) await append(log, { count: 2, timestamp: 1_000 + i, valueSize: 30 });
     const segments = log.numberOfSegments;
     assert.ok(segments > 3);
-    assert.equal(await log.applyRetention(1_000 + 60 + DEFAULT_LOG_CONFIG["retention.ms"] - 100), 0, "nothing old enough");
+    assert.equal(
+      await log.applyRetention(1_000 + 60 + DEFAULT_LOG_CONFIG["retention.ms"] - 100),
+      0,
+      "nothing old enough",
+    );
     const deleted = await log.applyRetention(10 ** 13);
     assert.equal(deleted, segments - 1, "all but the active segment");
     assert.equal(log.numberOfSegments, 1);
@@ -222,7 +266,11 @@ describe("Log", () => {
     await log.updateConfig({ ...log.config, "cleanup.policy": "compact" });
     assert.equal(await log.applyRetention(10 ** 13), 0);
     await log.updateConfig({ ...log.config, "cleanup.policy": "delete" });
-    assert.equal(await log.applyRetention(10 ** 13, bases[2]), 2, "segments wholly below the high watermark only");
+    assert.equal(
+      await log.applyRetention(10 ** 13, bases[2]),
+      2,
+      "segments wholly below the high watermark only",
+    );
     assert.equal(log.logStartOffset, bases[2]);
     await log.close();
   });
@@ -245,7 +293,8 @@ describe("Log", () => {
 
   it("truncates to an offset (replication), then continues appending from there", async () => {
     const log = await openLog(SMALL);
-    for (let i = 0; i < 60; i++) await append(log, { count: 2, valueSize: 30 }, { leaderEpoch: i < 30 ? 1 : 2 });
+    for (let i = 0; i < 60; i++)
+      await append(log, { count: 2, valueSize: 30 }, { leaderEpoch: i < 30 ? 1 : 2 });
     const bases = log.segmentBaseOffsets;
     assert.equal(await log.truncateTo(200), false, "beyond the end: nothing to do");
     assert.equal(await log.truncateTo(bases[2] + 3), true);
@@ -276,7 +325,10 @@ describe("Log", () => {
     await append(log, { count: 2 }, { leaderEpoch: 0 });
     await append(log, { count: 3 }, { leaderEpoch: 1 });
     await append(log, { count: 1 }, { leaderEpoch: 3 });
-    assert.equal(await readFile(path.join(log.dir, "leader-epoch-checkpoint"), "utf8"), "0\n3\n0 0\n1 4\n3 7\n");
+    assert.equal(
+      await readFile(path.join(log.dir, "leader-epoch-checkpoint"), "utf8"),
+      "0\n3\n0 0\n1 4\n3 7\n",
+    );
     assert.deepEqual(log.endOffsetForEpoch(0), { epoch: 0, endOffset: 4 });
     assert.deepEqual(log.endOffsetForEpoch(2), { epoch: 1, endOffset: 7 });
     assert.deepEqual(log.endOffsetForEpoch(3), { epoch: 3, endOffset: 8 });
@@ -291,7 +343,10 @@ describe("Log", () => {
   it("writes partition.metadata and refuses a directory of another topic id", async () => {
     const topicId = "MZ4kzeCxS9-bBDrq8vOhNA";
     const log = await openLog({}, topicId);
-    assert.equal(await readFile(path.join(log.dir, "partition.metadata"), "utf8"), `version: 0\ntopic_id: ${topicId}\n`);
+    assert.equal(
+      await readFile(path.join(log.dir, "partition.metadata"), "utf8"),
+      `version: 0\ntopic_id: ${topicId}\n`,
+    );
     await log.close();
     await assert.rejects(
       Log.open(log.dir, log.config, { logger: captureLogger(), topicId: "AAAAAAAAAAAAAAAAAAAAAQ" }),
@@ -302,7 +357,9 @@ describe("Log", () => {
   it("serializes concurrent appends", async () => {
     const log = await openLog(SMALL);
     const results = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => append(log, { count: 1 + (i % 4), tag: `c${i}`, valueSize: 10 + i })),
+      Array.from({ length: 60 }, (_, i) =>
+        append(log, { count: 1 + (i % 4), tag: `c${i}`, valueSize: 10 + i }),
+      ),
     );
     let next = 0;
     for (const [i, r] of results.entries()) {
@@ -317,13 +374,42 @@ describe("Log", () => {
     await reopened.close();
   });
 
+  it("never shows a concurrent reader records at or past the log end or maxOffset", async () => {
+    const log = await openLog(SMALL);
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; i < 150; i++) await append(log, { count: 2, valueSize: 20 });
+      writing = false;
+    })();
+    let reads = 0;
+    while (writing) {
+      const maxOffset = log.logEndOffset;
+      const result = await log.read(Math.max(0, maxOffset - 5), 1 << 20, { maxOffset });
+      for (const r of recordsOf(result.records)) {
+        assert.ok(
+          r.offset < maxOffset && r.offset < result.logEndOffset,
+          `offset ${r.offset} >= ${maxOffset}`,
+        );
+      }
+      const unbounded = await log.read(Math.max(0, log.logEndOffset - 5), 1 << 20);
+      for (const r of recordsOf(unbounded.records)) assert.ok(r.offset < unbounded.logEndOffset);
+      reads++;
+    }
+    await writer;
+    assert.ok(reads > 10);
+    await log.close();
+  });
+
   it("reopens after a clean close without recovery, with indexes trimmed", async () => {
     const log = await openLog(SMALL);
     for (let i = 0; i < 40; i++) await append(log, { count: 2, timestamp: 5_000 + i, valueSize: 30 });
     const before = await consumeAll(log);
     await log.close();
     const active = String(log.activeSegment.baseOffset).padStart(20, "0");
-    assert.equal((await stat(path.join(log.dir, `${active}.index`))).size, log.activeSegment.offsetIndex.entries * 8);
+    assert.equal(
+      (await stat(path.join(log.dir, `${active}.index`))).size,
+      log.activeSegment.offsetIndex.entries * 8,
+    );
     const logger = captureLogger();
     const again = await Log.open(log.dir, log.config, { logger, hadCleanShutdown: true, recoveryPoint: 80 });
     assert.equal(logger.lines.filter((l) => l.level === "warn").length, 0);
@@ -331,7 +417,11 @@ describe("Log", () => {
     assert.equal(again.recoveryPoint, 80);
     assert.deepEqual(await consumeAll(again), before);
     // Batch i holds timestamps 5000 + i and 5001 + i: 5030 is first seen at offset 59.
-    assert.deepEqual(await again.fetchOffsetByTimestamp(5_030), { offset: 59, timestamp: 5_030, leaderEpoch: 0 });
+    assert.deepEqual(await again.fetchOffsetByTimestamp(5_030), {
+      offset: 59,
+      timestamp: 5_030,
+      leaderEpoch: 0,
+    });
     assert.equal((await append(again)).firstOffset, 80);
     await again.close();
   });
@@ -375,6 +465,9 @@ describe("Log", () => {
   it("refuses appends after close", async () => {
     const log = await openLog();
     await log.close();
-    await assert.rejects(append(log), (e: unknown) => e instanceof KafkaError && e.errorName === "KAFKA_STORAGE_ERROR");
+    await assert.rejects(
+      append(log),
+      (e: unknown) => e instanceof KafkaError && e.errorName === "KAFKA_STORAGE_ERROR",
+    );
   });
 });

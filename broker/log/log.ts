@@ -22,16 +22,15 @@ import {
   setLogAppendTime,
   setPartitionLeaderEpoch,
   splitBatches,
-  type RecordBatchHeader,
 } from "../../protocol/records/index.ts";
 import { KafkaError } from "../errors.ts";
 import { fsyncDir } from "./atomic-file.ts";
 import { MalformedCheckpointError } from "./checkpoints.ts";
-import { CorruptIndexError, CorruptRecordsError, LogStorageError, OffsetOutOfRangeError } from "./errors.ts";
-import { lastOffsetOf } from "./file-records.ts";
+import { LogStorageError, OffsetOutOfRangeError } from "./errors.ts";
 import { parsePartitionDirName } from "./file-names.ts";
 import { LeaderEpochFileCache, type EpochEndOffset, UNDEFINED_EPOCH_OFFSET } from "./leader-epoch-cache.ts";
 import { DEFAULT_LOG_CONFIG, hasDeletePolicy, type LogConfig, type TimestampTypeName } from "./log-config.ts";
+import { loadSegments, rebuildProducerState } from "./log-loader.ts";
 import { LogSegment, type LogSegmentOptions, type TimestampAndOffset } from "./log-segment.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition-metadata.ts";
 import {
@@ -41,7 +40,6 @@ import {
   type ProducerBatch,
   type ProducerStateEntry,
 } from "./producer-state.ts";
-import { prepareSegmentFiles } from "./segment-files.ts";
 import { SerialQueue } from "./serial-queue.ts";
 import { NO_TIMESTAMP } from "./time-index.ts";
 
@@ -133,18 +131,31 @@ export class Log {
   private lastFlushTime: number;
   /** Bumped when segments are replaced or truncated; invalidates cached positions. */
   private generation = 0;
-  private maxOffsetCache: { offset: number; generation: number; baseOffset: number; position: number } | null = null;
+  private maxOffsetCache: {
+    offset: number;
+    generation: number;
+    baseOffset: number;
+    position: number;
+  } | null = null;
   private readonly pendingDeletions = new Map<LogSegment, ReturnType<typeof setTimeout> | null>();
   private readonly deletionsInFlight = new Set<Promise<void>>();
   private closed = false;
   private failure: Error | null = null;
 
-  private constructor(dir: string, topic: string, partition: number, config: LogConfig, options: LogOpenOptions) {
+  private constructor(
+    dir: string,
+    topic: string,
+    partition: number,
+    config: LogConfig,
+    options: LogOpenOptions,
+  ) {
     this.dir = dir;
     this.topic = topic;
     this.partition = partition;
     this._config = { ...config };
-    this.logger = (options.logger ?? createLogger("log")).child("partition", { partition: `${topic}-${partition}` });
+    this.logger = (options.logger ?? createLogger("log")).child("partition", {
+      partition: `${topic}-${partition}`,
+    });
     this.time = options.time ?? Date.now;
     this.lastFlushTime = this.time();
     this.producerState = new ProducerStateManager(dir, this.logger);
@@ -156,7 +167,11 @@ export class Log {
    * <topic>-<partition>. Loads the segments, recovers what may be torn, rebuilds
    * missing or broken indexes and the producer state.
    */
-  static async open(dir: string, config: LogConfig = DEFAULT_LOG_CONFIG, options: LogOpenOptions = {}): Promise<Log> {
+  static async open(
+    dir: string,
+    config: LogConfig = DEFAULT_LOG_CONFIG,
+    options: LogOpenOptions = {},
+  ): Promise<Log> {
     const tp = parsePartitionDirName(path.basename(dir));
     if (tp === null) throw new Error(`${dir} is not a partition directory (<topic>-<partition>)`);
     await mkdir(dir, { recursive: true });
@@ -273,75 +288,27 @@ export class Log {
     const recoveryPointCheckpoint = options.recoveryPoint ?? 0;
     const logStartCheckpoint = options.logStartOffset ?? 0;
 
-    const baseOffsets = await prepareSegmentFiles(this.dir, this.logger);
     await this.loadEpochCache();
-    let epochsChanged = false;
-    const assignEpoch = (header: RecordBatchHeader): void => {
-      const epoch = header.partitionLeaderEpoch;
-      const latest = this.epochCache.latestEpoch;
-      if (epoch >= 0 && (latest === null || epoch > latest)) {
-        epochsChanged = this.epochCache.assign(epoch, Number(header.baseOffset)) || epochsChanged;
-      }
-    };
+    const loaded = await loadSegments({
+      dir: this.dir,
+      segmentOptions: this.segmentOptions(),
+      maxBatchSize: this.maxBatchSizeForRecovery(),
+      hadCleanShutdown,
+      recoveryPoint: recoveryPointCheckpoint,
+      epochCache: this.epochCache,
+      logger: this.logger,
+    });
+    this.segments = loaded.segments;
+    let epochsChanged = loaded.epochsChanged;
 
-    const segmentOptions = this.segmentOptions();
-    const segments: LogSegment[] = [];
-    try {
-      for (const base of baseOffsets) segments.push(await LogSegment.open(this.dir, base, segmentOptions));
-    } catch (e) {
-      await Promise.allSettled(segments.map((s) => s.closeHandlers()));
-      throw e;
-    }
-    this.segments = segments;
-
-    // Segments from the one holding the recovery point on may hold unflushed (torn) writes.
-    let kept = segments.length;
-    for (let i = 0; i < segments.length; i++) {
-      const segment = segments[i];
-      const next = segments[i + 1];
-      const unflushed = !hadCleanShutdown && (next === undefined || next.baseOffset > recoveryPointCheckpoint);
-      let truncated = 0;
-      if (unflushed) {
-        truncated = await segment.recover(this.maxBatchSizeForRecovery(), assignEpoch);
-      } else {
-        try {
-          await segment.load();
-        } catch (e) {
-          if (!(e instanceof CorruptIndexError || e instanceof CorruptRecordsError)) throw e;
-          this.logger.warn("rebuilding the indexes of a log segment", { file: segment.log.path, problem: e.message });
-          truncated = await segment.recover(this.maxBatchSizeForRecovery(), assignEpoch);
-        }
-      }
-      if (truncated > 0 && unflushed && next !== undefined) {
-        // Nothing after a torn write can be trusted to be complete: drop the later segments, as Kafka does.
-        kept = i + 1;
-        this.logger.warn("truncated the log during recovery; deleting the segments after it", {
-          file: segment.log.path,
-          offset: segment.nextOffset,
-          deletedSegments: segments.slice(i + 1).map((s) => s.baseOffset),
-        });
-        break;
-      }
-      if (truncated > 0) {
-        this.logger.warn("truncated the log during recovery", {
-          file: segment.log.path,
-          offset: segment.nextOffset,
-          position: segment.size,
-          truncatedBytes: truncated,
-        });
-      }
-    }
-    if (kept < segments.length) {
-      for (const s of segments.slice(kept)) await s.deleteFiles();
-      this.segments = segments.slice(0, kept);
-    }
-
-    if (this.segments.length > 0 && this.activeSegment.nextOffset < logStartCheckpoint) {
+    const last = this.segments.at(-1);
+    if (last !== undefined && last.nextOffset < logStartCheckpoint) {
+      // Segment files were removed behind our back; Kafka starts over at the checkpointed start.
       this.logger.warn("deleting all segments: the log ends before the checkpointed log start offset", {
-        logEndOffset: this.activeSegment.nextOffset,
+        logEndOffset: last.nextOffset,
         logStartOffset: logStartCheckpoint,
       });
-      for (const s of this.segments) await s.deleteFiles();
+      for (const s of this.segments) await s.delete();
       this.segments = [];
       this.epochCache.clear();
       epochsChanged = true;
@@ -357,9 +324,10 @@ export class Log {
     epochsChanged = this.epochCache.truncateFromEnd(logEndOffset) || epochsChanged;
     epochsChanged = this.epochCache.truncateFromStart(this._logStartOffset) || epochsChanged;
     if (epochsChanged) await this.epochCache.flush();
+    // Only a flush moves the recovery point past what the checkpoint said (unless the shutdown was clean).
     this._recoveryPoint = hadCleanShutdown ? logEndOffset : Math.min(recoveryPointCheckpoint, logEndOffset);
 
-    await this.rebuildProducerState(logEndOffset);
+    await rebuildProducerState(this.producerState, this.segments, logEndOffset, this.logger);
     await this.producerState.removeStraySnapshots(this.segments.map((s) => s.baseOffset));
     await this.loadTopicId(options.topicId);
     this.logger.debug("loaded log", {
@@ -402,41 +370,13 @@ export class Log {
   async assignTopicId(topicId: string): Promise<void> {
     if (this._topicId === topicId) return;
     if (this._topicId !== null) {
-      throw new KafkaError("INCONSISTENT_TOPIC_ID", `${this.dir} already belongs to topic id ${this._topicId}`);
+      throw new KafkaError(
+        "INCONSISTENT_TOPIC_ID",
+        `${this.dir} already belongs to topic id ${this._topicId}`,
+      );
     }
     await writePartitionMetadata(this.dir, topicId);
     this._topicId = topicId;
-  }
-
-  /**
-   * Rebuilds the producer state for the log up to `lastOffset`: the newest snapshot
-   * at or below it, then every batch from the snapshot's offset on.
-   */
-  private async rebuildProducerState(lastOffset: number): Promise<void> {
-    const psm = this.producerState;
-    const loaded = await psm.loadLatestSnapshot(lastOffset);
-    const from = Math.max(loaded ?? 0, this.segments[0].baseOffset);
-    psm.updateMapEndOffset(from);
-    let replayed = 0;
-    for (const segment of this.segments) {
-      if (segment.nextOffset <= from || segment.size === 0) continue;
-      if (segment.baseOffset >= lastOffset) break;
-      const start = segment.offsetIndex.lookup(from).position;
-      for await (const { header } of segment.log.batches(start)) {
-        const base = Number(header.baseOffset);
-        if (base >= lastOffset) break;
-        if (base < from) continue;
-        const batch = producerBatchOf(header);
-        if (batch !== null) {
-          psm.update({ ...batch, firstOffset: base, lastOffset: lastOffsetOf(header) });
-          replayed++;
-        }
-      }
-    }
-    psm.updateMapEndOffset(lastOffset);
-    if (replayed > 0 || loaded === null) {
-      this.logger.debug("rebuilt producer state", { snapshot: loaded, from, to: lastOffset, replayedBatches: replayed });
-    }
   }
 
   // ---- appending ----
@@ -507,7 +447,8 @@ export class Log {
       next = last + 1;
     }
     const lastOffset = next - 1;
-    if (!Number.isSafeInteger(lastOffset)) throw new LogStorageError(`offset ${lastOffset} is beyond what this log supports`);
+    if (!Number.isSafeInteger(lastOffset))
+      throw new LogStorageError(`offset ${lastOffset} is beyond what this log supports`);
 
     try {
       let segment = this.activeSegment;
@@ -580,7 +521,9 @@ export class Log {
     await this.producerState.takeSnapshot();
     this.logger.info("rolled a new log segment", { baseOffset: newOffset, previousSize: previous.size });
     void this.flushUpTo(newOffset).catch((e: unknown) => {
-      this.logger.error("background flush after roll failed", { error: e instanceof Error ? e.message : String(e) });
+      this.logger.error("background flush after roll failed", {
+        error: e instanceof Error ? e.message : String(e),
+      });
     });
     return segment;
   }
@@ -624,7 +567,8 @@ export class Log {
     for (let i = floorIndex(segments, offset); i < segments.length; i++) {
       const segment = segments[i];
       if (bound !== null && segment.baseOffset > bound.baseOffset) break;
-      const maxPosition = bound !== null && segment.baseOffset === bound.baseOffset ? bound.position : segment.size;
+      const maxPosition =
+        bound !== null && segment.baseOffset === bound.baseOffset ? bound.position : segment.size;
       const read = await segment.read(offset, maxBytes, maxPosition, minOneBatch);
       if (read !== null) return result(read.records, read.firstEntryIncomplete);
     }
@@ -632,13 +576,21 @@ export class Log {
   }
 
   /** Where the batch holding `offset` starts: its segment and position (cached for the latest bound). */
-  private async positionOf(offset: number, segments: readonly LogSegment[]): Promise<{ baseOffset: number; position: number }> {
+  private async positionOf(
+    offset: number,
+    segments: readonly LogSegment[],
+  ): Promise<{ baseOffset: number; position: number }> {
     const cached = this.maxOffsetCache;
     if (cached !== null && cached.offset === offset && cached.generation === this.generation) return cached;
     const generation = this.generation;
     const segment = segments[Math.max(0, floorIndex(segments, offset))];
     const found = await segment.translateOffset(offset);
-    const bound = { offset, generation, baseOffset: segment.baseOffset, position: found?.position ?? segment.size };
+    const bound = {
+      offset,
+      generation,
+      baseOffset: segment.baseOffset,
+      position: found?.position ?? segment.size,
+    };
     if (generation === this.generation) this.maxOffsetCache = bound;
     return bound;
   }
@@ -651,7 +603,11 @@ export class Log {
   async fetchOffsetByTimestamp(timestamp: number): Promise<TimestampAndOffset | null> {
     const logStartOffset = this._logStartOffset;
     if (timestamp === EARLIEST_TIMESTAMP || timestamp === EARLIEST_LOCAL_TIMESTAMP) {
-      return { offset: logStartOffset, timestamp: NO_TIMESTAMP, leaderEpoch: this.epochCache.epochForOffset(logStartOffset) };
+      return {
+        offset: logStartOffset,
+        timestamp: NO_TIMESTAMP,
+        leaderEpoch: this.epochCache.epochForOffset(logStartOffset),
+      };
     }
     if (timestamp === LATEST_TIMESTAMP) {
       return { offset: this.logEndOffset, timestamp: NO_TIMESTAMP, leaderEpoch: this.epochCache.latestEpoch };
@@ -700,11 +656,20 @@ export class Log {
       this.checkWritable();
       const limit = highWatermark ?? this.logEndOffset;
       if (offset > limit || offset < 0) {
-        throw new OffsetOutOfRangeError(offset, this._logStartOffset, limit, "Cannot delete records before offset");
+        throw new OffsetOutOfRangeError(
+          offset,
+          this._logStartOffset,
+          limit,
+          "Cannot delete records before offset",
+        );
       }
       if (offset > this._logStartOffset) {
         await this.advanceLogStartOffset(offset);
-        await this.deleteOldSegments((_s, next) => next.baseOffset <= this._logStartOffset, "log start offset", limit);
+        await this.deleteOldSegments(
+          (_s, next) => next.baseOffset <= this._logStartOffset,
+          "log start offset",
+          limit,
+        );
       }
       return this._logStartOffset;
     });
@@ -813,7 +778,7 @@ export class Log {
     const timer = this.pendingDeletions.get(segment);
     if (timer) clearTimeout(timer);
     this.pendingDeletions.delete(segment);
-    const task = segment.deleteFiles().catch((e: unknown) => {
+    const task = segment.delete().catch((e: unknown) => {
       this.logger.warn("could not delete a segment's files", { file: segment.log.path, error: String(e) });
     });
     this.deletionsInFlight.add(task);
@@ -851,7 +816,7 @@ export class Log {
         this._logStartOffset = Math.min(this._logStartOffset, offset);
         this._recoveryPoint = Math.min(this._recoveryPoint, offset);
         await this.producerState.deleteSnapshotsAfter(offset);
-        await this.rebuildProducerState(offset);
+        await rebuildProducerState(this.producerState, this.segments, offset, this.logger);
         return true;
       } catch (e) {
         throw this.fail(e, "truncate");
@@ -983,7 +948,9 @@ export class Log {
   private checkWritable(): void {
     if (this.closed) throw new LogStorageError(`the log of ${this.topic}-${this.partition} is closed`);
     if (this.failure !== null) {
-      throw new LogStorageError(`the log of ${this.topic}-${this.partition} is offline: ${this.failure.message}`);
+      throw new LogStorageError(
+        `the log of ${this.topic}-${this.partition} is offline: ${this.failure.message}`,
+      );
     }
   }
 
@@ -995,7 +962,9 @@ export class Log {
       this.failure = error;
       this.logger.error(`log ${during} failed; the log is offline until restarted`, { error: error.message });
     }
-    return e instanceof LogStorageError ? e : new LogStorageError(`${during} failed: ${error.message}`, { cause: e });
+    return e instanceof LogStorageError
+      ? e
+      : new LogStorageError(`${during} failed: ${error.message}`, { cause: e });
   }
 }
 

@@ -91,10 +91,13 @@ describe("OffsetIndex", () => {
     await index.closeHandler();
     const again = await OffsetIndex.open(p, 0, 1024);
     await again.load();
-    assert.deepEqual([again.entry(0), again.entry(1)], [
-      { offset: 10, position: 100 },
-      { offset: 20, position: 200 },
-    ]);
+    assert.deepEqual(
+      [again.entry(0), again.entry(1)],
+      [
+        { offset: 10, position: 100 },
+        { offset: 20, position: 200 },
+      ],
+    );
     assert.equal(again.entries, 2, "the unpersisted entry and the removed ones are gone");
     await again.close();
   });

@@ -35,7 +35,8 @@ export class OffsetIndex extends IndexFile {
         if (!IndexFile.isZero(buf, i * 8)) throw this.corrupt(`non-zero bytes after the zero entry ${i}`);
         break;
       }
-      if (rel < 0 || pos < 0) throw this.corrupt(`entry ${i} has a negative offset or position (${rel}, ${pos})`);
+      if (rel < 0 || pos < 0)
+        throw this.corrupt(`entry ${i} has a negative offset or position (${rel}, ${pos})`);
       if (i > 0 && (rel <= this.relOffsets[i - 1] || pos <= this.positions[i - 1])) {
         throw this.corrupt(
           `entry ${i} (offset ${this.baseOffset + rel}, position ${pos}) does not follow ` +
@@ -92,10 +93,15 @@ export class OffsetIndex extends IndexFile {
   append(offset: number, position: number): void {
     if (this.isFull) throw new Error(`${this.path}: index is full (${this.count} entries)`);
     if (!this.canAppendOffset(offset)) {
-      throw new RangeError(`${this.path}: offset ${offset} does not fit an index based at ${this.baseOffset}`);
+      throw new RangeError(
+        `${this.path}: offset ${offset} does not fit an index based at ${this.baseOffset}`,
+      );
     }
     const rel = offset - this.baseOffset;
-    if (this.count > 0 && (rel <= this.relOffsets[this.count - 1] || position <= this.positions[this.count - 1])) {
+    if (
+      this.count > 0 &&
+      (rel <= this.relOffsets[this.count - 1] || position <= this.positions[this.count - 1])
+    ) {
       throw new RangeError(
         `${this.path}: entry (${offset}, ${position}) does not follow (${this.lastOffset}, ${this.lastPosition})`,
       );

@@ -58,7 +58,8 @@ export function encodeProducerSnapshot(producers: readonly SnapshotProducer[]): 
   buf.writeInt32BE(producers.length, pos);
   pos += 4;
   for (const p of producers) {
-    if (p.batches.length > MAX_SNAPSHOT_BATCHES) throw new RangeError(`producer ${p.producerId} has too many batches`);
+    if (p.batches.length > MAX_SNAPSHOT_BATCHES)
+      throw new RangeError(`producer ${p.producerId} has too many batches`);
     buf.writeBigInt64BE(p.producerId, pos);
     buf.writeInt16BE(p.producerEpoch, pos + 8);
     buf.writeInt32BE(p.coordinatorEpoch, pos + 10);

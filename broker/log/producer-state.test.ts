@@ -15,7 +15,12 @@ before(async () => ({ dir: root, cleanup } = await tempDir()));
 after(() => cleanup());
 
 const PID = 4242n;
-const batch = (producerEpoch: number, baseSequence: number, lastSequence = baseSequence, producerId = PID): ProducerBatch => ({
+const batch = (
+  producerEpoch: number,
+  baseSequence: number,
+  lastSequence = baseSequence,
+  producerId = PID,
+): ProducerBatch => ({
   producerId,
   producerEpoch,
   baseSequence,
@@ -61,7 +66,13 @@ describe("ProducerStateManager", () => {
     assert.equal(psm.lastEntry(PID)?.batches.length, 5);
     assert.equal(psm.findDuplicate(batch(1, 0, 1)), null, "evicted");
     assert.equal(psm.findDuplicate(batch(1, 2, 3)), null, "evicted");
-    assert.deepEqual(psm.findDuplicate(batch(1, 4, 5)), { firstSeq: 4, lastSeq: 5, firstOffset: 4, lastOffset: 5, timestamp: 1000 });
+    assert.deepEqual(psm.findDuplicate(batch(1, 4, 5)), {
+      firstSeq: 4,
+      lastSeq: 5,
+      firstOffset: 4,
+      lastOffset: 5,
+      timestamp: 1000,
+    });
     assert.equal(psm.findDuplicate(batch(1, 4, 6)), null, "a different range is not a duplicate");
     assert.equal(psm.findDuplicate(batch(2, 4, 5)), null, "another epoch is not a duplicate");
     psm.update({ ...batch(2, 0, 0), firstOffset: 14, lastOffset: 14 });
@@ -78,7 +89,14 @@ describe("ProducerStateManager", () => {
         lastTimestamp: 1_700_000_000_000,
         batches: [{ firstSeq: 0, lastSeq: 4, firstOffset: 10, lastOffset: 14, timestamp: 1_700_000_000_000 }],
       },
-      { producerId: 9_000_000_000n, producerEpoch: 0, coordinatorEpoch: -1, currentTxnFirstOffset: null, lastTimestamp: 5, batches: [] },
+      {
+        producerId: 9_000_000_000n,
+        producerEpoch: 0,
+        coordinatorEpoch: -1,
+        currentTxnFirstOffset: null,
+        lastTimestamp: 5,
+        batches: [],
+      },
     ];
     const bytes = encodeProducerSnapshot(producers);
     assert.equal(bytes.subarray(0, 4).toString("latin1"), "CPPS");
@@ -102,7 +120,10 @@ describe("ProducerStateManager", () => {
     psm.update({ ...batch(0, 4, 5), firstOffset: 4, lastOffset: 5 });
     psm.updateMapEndOffset(6);
     await psm.takeSnapshot();
-    assert.deepEqual(await readdir(dir), [2, 4, 6].map((o) => `${String(o).padStart(20, "0")}.snapshot`));
+    assert.deepEqual(
+      await readdir(dir),
+      [2, 4, 6].map((o) => `${String(o).padStart(20, "0")}.snapshot`),
+    );
 
     const snapshot4 = path.join(dir, "00000000000000000004.snapshot");
     const bytes = await readFile(snapshot4);
@@ -143,7 +164,13 @@ describe("Log with idempotent producers", () => {
     await log.append(testBatch({ count: 3 }), OPTS); // a non-idempotent producer in between
     assert.equal((await produce(log, 0, 2)).firstOffset, 5);
     const retry = await produce(log, 0, 0);
-    assert.deepEqual(retry.duplicateOf, { firstSeq: 0, lastSeq: 1, firstOffset: 0, lastOffset: 1, timestamp: 1_700_000_000_001 });
+    assert.deepEqual(retry.duplicateOf, {
+      firstSeq: 0,
+      lastSeq: 1,
+      firstOffset: 0,
+      lastOffset: 1,
+      timestamp: 1_700_000_000_001,
+    });
     assert.equal(retry.firstOffset, 0);
     assert.equal(retry.lastOffset, 1);
     assert.equal(log.logEndOffset, 7);
@@ -153,10 +180,21 @@ describe("Log with idempotent producers", () => {
   it("rejects out-of-order sequences and fenced epochs with Kafka's errors", async () => {
     const log = await open(path.join(root, `idem${n++}-0`));
     await produce(log, 0, 0);
-    await assert.rejects(produce(log, 0, 5), (e: unknown) => e instanceof ProducerStateError && e.errorName === "OUT_OF_ORDER_SEQUENCE_NUMBER" && e.code === 45);
+    await assert.rejects(
+      produce(log, 0, 5),
+      (e: unknown) =>
+        e instanceof ProducerStateError && e.errorName === "OUT_OF_ORDER_SEQUENCE_NUMBER" && e.code === 45,
+    );
     await produce(log, 1, 0); // the producer bumped its epoch
-    await assert.rejects(produce(log, 0, 2), (e: unknown) => e instanceof ProducerStateError && e.errorName === "INVALID_PRODUCER_EPOCH" && e.code === 47);
-    await assert.rejects(produce(log, 2, 3), (e: unknown) => e instanceof ProducerStateError && e.errorName === "OUT_OF_ORDER_SEQUENCE_NUMBER");
+    await assert.rejects(
+      produce(log, 0, 2),
+      (e: unknown) =>
+        e instanceof ProducerStateError && e.errorName === "INVALID_PRODUCER_EPOCH" && e.code === 47,
+    );
+    await assert.rejects(
+      produce(log, 2, 3),
+      (e: unknown) => e instanceof ProducerStateError && e.errorName === "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    );
     assert.equal(log.logEndOffset, 4, "nothing rejected was written");
     await log.close();
   });

@@ -112,7 +112,9 @@ export class ProducerStateManager {
   findDuplicate(batch: ProducerBatch): BatchMetadata | null {
     const entry = this.producers.get(batch.producerId);
     if (entry === undefined || entry.producerEpoch !== batch.producerEpoch) return null;
-    return entry.batches.find((b) => b.firstSeq === batch.baseSequence && b.lastSeq === batch.lastSequence) ?? null;
+    return (
+      entry.batches.find((b) => b.firstSeq === batch.baseSequence && b.lastSeq === batch.lastSequence) ?? null
+    );
   }
 
   /**
@@ -218,7 +220,10 @@ export class ProducerStateManager {
   async takeSnapshot(): Promise<void> {
     if (this._mapEndOffset <= this.lastSnapOffset) return;
     const producers = [...this.producers.values()].map((e) => ({ ...e, batches: e.batches }));
-    await writeFileAtomically(producerSnapshotFilePath(this.dir, this._mapEndOffset), encodeProducerSnapshot(producers));
+    await writeFileAtomically(
+      producerSnapshotFilePath(this.dir, this._mapEndOffset),
+      encodeProducerSnapshot(producers),
+    );
     this.lastSnapOffset = this._mapEndOffset;
   }
 

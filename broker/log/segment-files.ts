@@ -31,7 +31,11 @@ const SEGMENT_SUFFIXES = [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SU
 export async function prepareSegmentFiles(dir: string, logger: Logger): Promise<number[]> {
   let names = await readdir(dir);
   for (const name of names) {
-    if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(CLEANED_FILE_SUFFIX) || name.endsWith(TMP_FILE_SUFFIX)) {
+    if (
+      name.endsWith(DELETED_FILE_SUFFIX) ||
+      name.endsWith(CLEANED_FILE_SUFFIX) ||
+      name.endsWith(TMP_FILE_SUFFIX)
+    ) {
       logger.debug("deleting a leftover file", { file: path.join(dir, name) });
       await rm(path.join(dir, name), { force: true });
     }
@@ -53,7 +57,11 @@ export async function prepareSegmentFiles(dir: string, logger: Logger): Promise<
     if (offset !== null && name === path.basename(logFilePath(dir, offset))) logs.add(offset);
   }
   for (const name of names) {
-    if (!name.endsWith(INDEX_FILE_SUFFIX) && !name.endsWith(TIME_INDEX_FILE_SUFFIX) && !name.endsWith(TXN_INDEX_FILE_SUFFIX)) {
+    if (
+      !name.endsWith(INDEX_FILE_SUFFIX) &&
+      !name.endsWith(TIME_INDEX_FILE_SUFFIX) &&
+      !name.endsWith(TXN_INDEX_FILE_SUFFIX)
+    ) {
       continue;
     }
     const offset = offsetFromFileName(name);
@@ -70,7 +78,12 @@ export async function prepareSegmentFiles(dir: string, logger: Logger): Promise<
  * before the segments it replaces were deleted: delete those and rename the swap
  * file into place. Its indexes are rebuilt when the segment is loaded.
  */
-async function completeSwap(dir: string, swapName: string, names: readonly string[], logger: Logger): Promise<void> {
+async function completeSwap(
+  dir: string,
+  swapName: string,
+  names: readonly string[],
+  logger: Logger,
+): Promise<void> {
   const swapPath = path.join(dir, swapName);
   const base = offsetFromFileName(swapName);
   if (base === null) {
@@ -93,7 +106,10 @@ async function completeSwap(dir: string, swapName: string, names: readonly strin
     if (name.endsWith(SWAP_FILE_SUFFIX) || !SEGMENT_SUFFIXES.some((s) => name.endsWith(s))) continue;
     const offset = offsetFromFileName(name);
     if (offset !== null && offset >= base && offset < Math.max(next, base + 1)) {
-      logger.info("deleting a segment replaced by a swap segment", { file: path.join(dir, name), swap: swapPath });
+      logger.info("deleting a segment replaced by a swap segment", {
+        file: path.join(dir, name),
+        swap: swapPath,
+      });
       await rm(path.join(dir, name), { force: true });
     }
   }

@@ -12,7 +12,9 @@ import {
 } from "../../protocol/records/index.ts";
 
 /** A fresh directory under the OS temp dir, removed by the returned cleanup. */
-export async function tempDir(prefix = "capstan-log-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = "capstan-log-",
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -56,7 +58,8 @@ export interface TestBatchOptions {
 /** One client-style batch (base offset 0, as a producer sends it). */
 export function testBatch(options: TestBatchOptions = {}): Buffer {
   const timestamps =
-    options.timestamps ?? Array.from({ length: options.count ?? 1 }, (_, i) => (options.timestamp ?? 1_700_000_000_000) + i);
+    options.timestamps ??
+    Array.from({ length: options.count ?? 1 }, (_, i) => (options.timestamp ?? 1_700_000_000_000) + i);
   const size = options.valueSize ?? 10;
   const records = timestamps.map((ts, i) => {
     const text = `${options.tag ?? "v"}-${i}-`;
@@ -85,7 +88,11 @@ export function recordsOf(buf: Buffer): ReadBackRecord[] {
   const out: ReadBackRecord[] = [];
   for (const batch of splitBatches(buf).batches) {
     for (const r of iterateRecords(batch)) {
-      out.push({ offset: Number(r.offset), timestamp: Number(r.timestamp), value: r.value?.toString() ?? "" });
+      out.push({
+        offset: Number(r.offset),
+        timestamp: Number(r.timestamp),
+        value: r.value?.toString() ?? "",
+      });
     }
   }
   return out;

@@ -70,7 +70,9 @@ export class TimeIndex extends IndexFile {
 
   /** The last entry, or (NO_TIMESTAMP, baseOffset) when empty. */
   get lastEntry(): TimestampOffset {
-    return this.count === 0 ? { timestamp: NO_TIMESTAMP, offset: this.baseOffset } : this.entry(this.count - 1);
+    return this.count === 0
+      ? { timestamp: NO_TIMESTAMP, offset: this.baseOffset }
+      : this.entry(this.count - 1);
   }
 
   /**
@@ -89,19 +91,24 @@ export class TimeIndex extends IndexFile {
    * segment is rolled or closed, which the reserved slot makes room for.
    */
   maybeAppend(timestamp: number, offset: number, skipFullCheck = false): void {
-    if (!skipFullCheck && this.isFull) throw new Error(`${this.path}: time index is full (${this.count} entries)`);
+    if (!skipFullCheck && this.isFull)
+      throw new Error(`${this.path}: time index is full (${this.count} entries)`);
     const last = this.lastEntry;
     if (this.count > 0 && offset < last.offset) {
       throw new RangeError(`${this.path}: offset ${offset} is below the last entry's ${last.offset}`);
     }
     if (this.count > 0 && timestamp < last.timestamp) {
-      throw new RangeError(`${this.path}: timestamp ${timestamp} is below the last entry's ${last.timestamp}`);
+      throw new RangeError(
+        `${this.path}: timestamp ${timestamp} is below the last entry's ${last.timestamp}`,
+      );
     }
     if (timestamp <= last.timestamp) return;
     if (this.count >= this.maxEntries) return; // only reachable with skipFullCheck on a full file
     const rel = offset - this.baseOffset;
     if (rel < 0 || rel > 0x7fffffff) {
-      throw new RangeError(`${this.path}: offset ${offset} does not fit an index based at ${this.baseOffset}`);
+      throw new RangeError(
+        `${this.path}: offset ${offset} does not fit an index based at ${this.baseOffset}`,
+      );
     }
     this.timestamps = grow(this.timestamps, this.count + 1, this.count, (n) => new Float64Array(n));
     this.relOffsets = grow(this.relOffsets, this.count + 1, this.count, (n) => new Int32Array(n));

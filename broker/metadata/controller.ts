@@ -5,7 +5,7 @@
 // QuorumController, so validation never races with another change.
 import { randomUuid } from "../../protocol/wire/index.ts";
 import type { ErrorName } from "../errors.ts";
-import type { MetadataImage} from "./image.ts";
+import type { MetadataImage } from "./image.ts";
 import { ConfigResourceType, type MetadataChange, type TopicState } from "./image.ts";
 import type { MetadataRecord } from "./records.ts";
 import { collisionKey, illegalTopicNameReason, isInternalTopic } from "./topic-names.ts";
@@ -55,6 +55,9 @@ export type AlterConfigOp = {
 };
 
 const PRODUCER_ID_BLOCK = 1000n;
+
+/** More partitions than this in one topic is a mistake (or an attack), not a plan. */
+export const MAX_PARTITIONS_PER_TOPIC = 100_000;
 
 export class Controller {
   readonly image: MetadataImage;
@@ -189,13 +192,21 @@ export class Controller {
     } else {
       const partitions = req.numPartitions === -1 ? defaults.numPartitions : req.numPartitions;
       const rf = req.replicationFactor === -1 ? defaults.defaultReplicationFactor : req.replicationFactor;
-      if (partitions <= 0)
+      if (partitions <= 0) {
         return fail("INVALID_PARTITIONS", `Number of partitions was set to an invalid non-positive value.`);
-      if (rf <= 0)
+      }
+      if (partitions > MAX_PARTITIONS_PER_TOPIC) {
+        return fail(
+          "INVALID_PARTITIONS",
+          `Number of partitions ${partitions} is above the limit of ${MAX_PARTITIONS_PER_TOPIC} per topic.`,
+        );
+      }
+      if (rf <= 0) {
         return fail(
           "INVALID_REPLICATION_FACTOR",
           `Replication factor must be larger than 0, or -1 to use the default value.`,
         );
+      }
       if (rf > live.length) {
         return fail(
           "INVALID_REPLICATION_FACTOR",
@@ -312,6 +323,13 @@ export class Controller {
           fail(
             "INVALID_PARTITIONS",
             `The topic ${req.name} currently has ${current} partition(s); ${req.count} would not be an increase.`,
+          );
+          continue;
+        }
+        if (req.count > MAX_PARTITIONS_PER_TOPIC) {
+          fail(
+            "INVALID_PARTITIONS",
+            `${req.count} partitions is above the limit of ${MAX_PARTITIONS_PER_TOPIC} per topic.`,
           );
           continue;
         }

@@ -59,7 +59,11 @@ export class MetadataLogJournal implements MetadataJournal {
     const batch = buildRecordBatch({
       records: records.map((r) => ({ key: null, value: encodeMetadataRecord(r) })),
     });
-    const result = await this.log.append(batch, { leaderEpoch: 0, timestampType: "CreateTime", now: Date.now() });
+    const result = await this.log.append(batch, {
+      leaderEpoch: 0,
+      timestampType: "CreateTime",
+      now: Date.now(),
+    });
     // A controller commit is durable before it is applied or answered.
     await this.log.flush();
     return result.firstOffset;

@@ -11,13 +11,10 @@ import { CLIENT_NAMES, driverAvailable, runDriver } from "../clients/drivers.ts"
 import { startTarget, testTarget } from "../setup/capstan.ts";
 import type { TestBroker } from "../setup/capstan.ts";
 import { isKafkaInstalled } from "../setup/kafka.ts";
-import { Background, explain, run, uniqueName } from "./helpers.ts";
+import { Background, CAPSTAN_GROUPS_ENABLED, explain, run, uniqueName } from "./helpers.ts";
 import { kafkaCli } from "./kafka-cli.ts";
 import { compileSeed, seedUnavailable } from "./seed.ts";
 import type { CompiledSeed } from "./seed.ts";
-
-/** Flip to true once Capstan has a group coordinator. */
-const CAPSTAN_GROUPS_ENABLED = false;
 
 const target = testTarget();
 const enabled = target === "kafka" || CAPSTAN_GROUPS_ENABLED || process.env.CAPSTAN_TEST_GROUPS === "1";

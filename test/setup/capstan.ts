@@ -8,10 +8,11 @@
 //   await broker.kill(); await broker.restart();   // crash and come back on the same port/data
 //   await broker.close();                          // stop and remove the temp data dir
 //
-// CAPSTAN_TEST_KEEP=1 keeps the temp directories for a post-mortem.
+// CAPSTAN_TEST_KEEP=1 keeps the temp directories for a post-mortem; CAPSTAN_TEST_LOG_DIR=<dir>
+// (an existing directory) also writes each Capstan broker's output to <dir>/capstan-<port>.log.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -116,8 +117,16 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
       env: { ...env, ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => output.push(d));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => output.push(d));
+    const mirror = process.env.CAPSTAN_TEST_LOG_DIR
+      ? createWriteStream(path.join(process.env.CAPSTAN_TEST_LOG_DIR, `capstan-${port}.log`), { flags: "a" })
+      : undefined;
+    const onOutput = (d: string) => {
+      output.push(d);
+      mirror?.write(d);
+    };
+    child.stdout!.setEncoding("utf8").on("data", onOutput);
+    child.stderr!.setEncoding("utf8").on("data", onOutput);
+    child.once("close", () => mirror?.end());
     const c = child;
     // "close" rather than "exit": the output pipes are drained by then.
     exited = new Promise<void>((resolve) => c.once("close", () => resolve()));

@@ -61,7 +61,8 @@ export class RawClient {
     this.socket.write(bytes);
     const frame = await response;
     const decoded = decodeResponse(api as ApiDefinition, version, frame);
-    if (decoded.correlationId !== id) throw new Error(`correlation id ${decoded.correlationId}, expected ${id}`);
+    if (decoded.correlationId !== id)
+      throw new Error(`correlation id ${decoded.correlationId}, expected ${id}`);
     return decoded.body as Res;
   }
 
