@@ -1,0 +1,217 @@
+// Builds the CustomResourceDefinitions from the TypeScript types in types.ts: the doc
+// comments become descriptions (kubectl explain), the tags become OpenAPI bounds,
+// defaults and CEL rules. The output is a structural schema, as the API server requires:
+// every node typed, no $refs, no additionalProperties: false (unknown fields are pruned).
+import { createGenerator } from "ts-json-schema-generator";
+import { stringify } from "yaml";
+import { GROUP, VERSION } from "./types.ts";
+
+type Schema = Record<string, unknown>;
+
+const TYPES_FILE = new URL("./types.ts", import.meta.url).pathname;
+
+function generator() {
+  return createGenerator({
+    path: TYPES_FILE,
+    type: "*",
+    expose: "all",
+    topRef: false,
+    jsDoc: "extended",
+    extraTags: ["x-kubernetes-validations", "x-kubernetes-list-type", "x-kubernetes-list-map-keys"],
+    skipTypeCheck: true,
+    additionalProperties: true,
+  });
+}
+
+/** Inlines $refs and drops what a structural schema may not carry. */
+function structural(node: unknown, definitions: Record<string, Schema>): unknown {
+  if (Array.isArray(node)) return node.map((n) => structural(n, definitions));
+  if (node === null || typeof node !== "object") return node;
+  let obj = node as Schema;
+  if (typeof obj.$ref === "string") {
+    const name = decodeURIComponent(obj.$ref.replace("#/definitions/", ""));
+    const { $ref: _ref, ...rest } = obj;
+    obj = { ...definitions[name], ...rest };
+  }
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === "$schema" || k === "definitions") continue;
+    if (k === "additionalProperties" && v === false) continue;
+    if (k === "properties" || k.startsWith("x-kubernetes-")) {
+      out[k] =
+        k === "properties"
+          ? Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, structural(s, definitions)]))
+          : v;
+      continue;
+    }
+    out[k] = structural(v, definitions);
+  }
+  // A string-literal union ("A" | "B") comes out as an enum of strings: give it its type.
+  if (Array.isArray(out.enum) && out.type === undefined) out.type = "string";
+  return out;
+}
+
+function schemaOf(gen: ReturnType<typeof generator>, type: string): Schema {
+  const s = gen.createSchema(type) as Schema;
+  return structural(s, (s.definitions ?? {}) as Record<string, Schema>) as Schema;
+}
+
+interface CrdOptions {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  description: string;
+  spec: Schema;
+  status: Schema;
+  printerColumns: Array<{
+    name: string;
+    type: string;
+    jsonPath: string;
+    description: string;
+    priority?: number;
+  }>;
+  scale?: boolean;
+  /** CEL rules on the whole object (they can see metadata.name). */
+  rules?: Array<{ rule: string; message: string }>;
+}
+
+function crd(o: CrdOptions): Schema {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${o.plural}.${GROUP}`,
+      labels: { "app.kubernetes.io/name": "capstan", "app.kubernetes.io/part-of": "capstan" },
+    },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: o.kind,
+        listKind: `${o.kind}List`,
+        plural: o.plural,
+        singular: o.singular,
+        shortNames: o.shortNames,
+        categories: ["kafka"],
+      },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: {
+            status: {},
+            ...(o.scale
+              ? {
+                  scale: {
+                    specReplicasPath: ".spec.replicas",
+                    statusReplicasPath: ".status.replicas",
+                    labelSelectorPath: ".status.selector",
+                  },
+                }
+              : {}),
+          },
+          additionalPrinterColumns: o.printerColumns,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              description: o.description,
+              required: ["spec"],
+              ...(o.rules ? { "x-kubernetes-validations": o.rules } : {}),
+              properties: {
+                apiVersion: { type: "string", description: "APIVersion of this object." },
+                kind: { type: "string", description: "Kind of this object." },
+                metadata: { type: "object" },
+                spec: o.spec,
+                status: o.status,
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+const READY = {
+  name: "Ready",
+  type: "string",
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+  description: "Whether the resource is ready",
+};
+const AGE = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Age" };
+
+/** The CRD manifests by file name (crds/<file>). */
+export function buildCrds(): Map<string, string> {
+  const gen = generator();
+  const header = "# Generated by `npm run crds` from operator/api/types.ts. Do not edit.\n";
+  const cluster = crd({
+    kind: "KafkaCluster",
+    plural: "kafkaclusters",
+    singular: "kafkacluster",
+    shortNames: ["kc"],
+    description:
+      "A Kafka cluster of Capstan brokers. The operator runs it as a StatefulSet with Services, a ConfigMap and a PodDisruptionBudget.",
+    spec: schemaOf(gen, "KafkaClusterSpec"),
+    status: schemaOf(gen, "KafkaClusterStatus"),
+    scale: true,
+    printerColumns: [
+      READY,
+      { name: "Brokers", type: "integer", jsonPath: ".spec.replicas", description: "Desired brokers" },
+      { name: "Available", type: "integer", jsonPath: ".status.readyBrokers", description: "Ready brokers" },
+      {
+        name: "Bootstrap",
+        type: "string",
+        jsonPath: ".status.bootstrapServers",
+        description: "Bootstrap servers",
+        priority: 1,
+      },
+      AGE,
+    ],
+  });
+  const topic = crd({
+    kind: "KafkaTopic",
+    plural: "kafkatopics",
+    singular: "kafkatopic",
+    shortNames: ["kt"],
+    description:
+      "A Kafka topic in the KafkaCluster named by the label kafka.capstan.dev/cluster. The operator creates, grows, reconfigures and deletes it to match.",
+    spec: schemaOf(gen, "KafkaTopicSpec"),
+    rules: [
+      {
+        rule: "has(self.spec.topicName) || size(self.metadata.name) <= 249",
+        message: "metadata.name is longer than a Kafka topic name may be (249): set spec.topicName",
+      },
+    ],
+    status: schemaOf(gen, "KafkaTopicStatus"),
+    printerColumns: [
+      {
+        name: "Cluster",
+        type: "string",
+        jsonPath: ".metadata.labels.kafka\\.capstan\\.dev/cluster",
+        description: "KafkaCluster",
+      },
+      {
+        name: "Topic",
+        type: "string",
+        jsonPath: ".status.topicName",
+        description: "Topic name in Kafka",
+        priority: 1,
+      },
+      READY,
+      { name: "Partitions", type: "integer", jsonPath: ".spec.partitions", description: "Partitions" },
+      {
+        name: "Replication",
+        type: "integer",
+        jsonPath: ".status.replicationFactor",
+        description: "Replication factor",
+      },
+      AGE,
+    ],
+  });
+  return new Map([
+    [`kafkaclusters.${GROUP}.yaml`, header + stringify(cluster, { lineWidth: 0 })],
+    [`kafkatopics.${GROUP}.yaml`, header + stringify(topic, { lineWidth: 0 })],
+  ]);
+}
