@@ -9,14 +9,19 @@ export function registerBrokerCommand(program: Command): void {
   program
     .command("broker")
     .description("run a Kafka-compatible broker (Kafka's server.properties names and defaults)")
-    .option("-c, --config <file>", "a server.properties file")
+    .option(
+      "-c, --config <file>",
+      "a server.properties file (repeatable: later files override earlier ones)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option(
       "-o, --override <key=value>",
       "set a property (repeatable), e.g. --override log.dirs=/data",
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
-    .action(async (opts: { config?: string; override: string[] }) => {
+    .action(async (opts: { config: string[]; override: string[] }) => {
       const log = createLogger("broker");
       let config: BrokerConfig;
       try {

@@ -323,9 +323,23 @@ export class BrokerConfig {
     return config;
   }
 
-  /** Reads `--config` (optional) and applies `--override key=value` pairs on top. */
-  static load(file: string | undefined, overrides: string[]): BrokerConfig {
-    const props = file ? parseProperties(readFileSync(file, "utf8")) : new Map<string, string>();
+  /**
+   * Reads the `--config` files (none, one, or several: later ones override earlier ones,
+   * as the operator layers a broker's own file over the cluster's) and applies
+   * `--override key=value` pairs on top.
+   */
+  static load(files: string | string[] | undefined, overrides: string[]): BrokerConfig {
+    const props = new Map<string, string>();
+    for (const file of typeof files === "string" ? [files] : (files ?? [])) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new ConfigError([`cannot read --config ${file}: ${code === "ENOENT" ? "no such file" : String(err)}`]);
+      }
+      for (const [k, v] of parseProperties(text)) props.set(k, v);
+    }
     const problems: string[] = [];
     for (const o of overrides) {
       const i = o.indexOf("=");
