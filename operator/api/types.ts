@@ -140,60 +140,96 @@ export interface TopicNameSegment {
   pattern?: string;
 }
 
+/** How topic names are checked: a template of segments, or one regular expression. */
+export interface TopicNamingSpec {
+  /**
+   * Dot-separated segments in braces, e.g. "{env}.{team}.{app}.{type}"; literal text between
+   * segments is allowed.
+   * @maxLength 256
+   */
+  template?: string;
+  /** The allowed values or pattern of each template segment, by segment name. */
+  segments?: Record<string, TopicNameSegment>;
+  /**
+   * Instead of a template: an RE2 regular expression topic names must match in full.
+   * @maxLength 1024
+   */
+  pattern?: string;
+}
+
+/** Bounds on the replication factor; never above the broker count, whatever they say. */
+export interface ReplicationFactorPolicy {
+  /**
+   * Smallest replication factor a topic may have.
+   * @minimum 1
+   * @asType integer
+   */
+  min?: number;
+  /**
+   * Replication factor of topics that do not ask for one.
+   * @minimum 1
+   * @asType integer
+   */
+  default?: number;
+  /**
+   * Largest replication factor a topic may ask for.
+   * @minimum 1
+   * @asType integer
+   */
+  max?: number;
+}
+
+/** The values a required topic config may take: numeric bounds and/or a list of values. */
+export interface ConfigRequirement {
+  /** Smallest numeric value allowed. */
+  min?: number;
+  /** Largest numeric value allowed. */
+  max?: number;
+  /**
+   * Values allowed.
+   * @maxItems 64
+   */
+  values?: string[];
+}
+
 /**
  * The cluster's topic rules, enforced at admission, by the operator and by the brokers
  * (CreateTopics is refused with POLICY_VIOLATION and the reason).
  */
 export interface TopicPolicySpec {
   /**
-   * A naming template of dot-separated segments in braces, e.g. "{env}.{team}.{app}.{type}".
-   * @maxLength 256
+   * Enforce refuses violations; Warn admits them with a warning and a condition; Audit only
+   * reports them (to adopt a policy on an existing cluster safely).
+   * @default "Enforce"
    */
-  nameTemplate?: string;
-  /** Allowed values or a pattern for each template segment, by segment name. */
-  segments?: Record<string, TopicNameSegment>;
+  mode?: "Enforce" | "Warn" | "Audit";
+  naming?: TopicNamingSpec;
   /**
-   * Instead of a template: an RE2 regular expression topic names must match in full.
-   * @maxLength 1024
-   */
-  namePattern?: string;
-  /**
-   * Prefixes no user topic may start with (internal topics are always reserved).
+   * Prefixes no user topic may start with.
+   * @default ["__"]
    * @maxItems 64
    */
   reservedPrefixes?: string[];
-  /**
-   * Smallest replication factor a topic may have.
-   * @minimum 1
-   * @asType integer
-   */
-  minReplicationFactor?: number;
-  /**
-   * Replication factor of topics that do not ask for one.
-   * @minimum 1
-   * @asType integer
-   */
-  defaultReplicationFactor?: number;
-  /**
-   * Largest replication factor a topic may ask for (never above the broker count).
-   * @minimum 1
-   * @asType integer
-   */
-  maxReplicationFactor?: number;
+  replicationFactor?: ReplicationFactorPolicy;
   /**
    * Most partitions a topic may have.
    * @minimum 1
    * @asType integer
    */
   maxPartitions?: number;
-  /** Topic configs every topic must set, with the values allowed (empty list: any value). */
-  requiredConfigs?: Record<string, string[]>;
+  /** Topic configs every topic must satisfy, by Kafka name, e.g. min.insync.replicas: {min: 2}. */
+  requiredConfigs?: Record<string, ConfigRequirement>;
+  /**
+   * cleanup.policy values topics may use (delete, compact); any when unset.
+   * @maxItems 2
+   */
+  allowedCleanupPolicies?: Array<"delete" | "compact">;
 }
 
 /**
  * A Kafka cluster of Capstan brokers: a StatefulSet, a headless and a bootstrap Service,
  * a ConfigMap with server.properties, and a PodDisruptionBudget.
- * @x-kubernetes-validations [{"rule":"!has(self.topicPolicy) || !has(self.topicPolicy.minReplicationFactor) || self.topicPolicy.minReplicationFactor <= self.replicas","message":"topicPolicy.minReplicationFactor cannot be above replicas (the broker count)"}]
+ * @x-kubernetes-validations [{"rule":"!has(self.topicPolicy) || !has(self.topicPolicy.replicationFactor) || !has(self.topicPolicy.replicationFactor.min) || self.topicPolicy.replicationFactor.min <= self.replicas","message":"topicPolicy.replicationFactor.min cannot be above replicas (the broker count)"}]
  */
 export interface KafkaClusterSpec {
   /**

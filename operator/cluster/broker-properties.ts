@@ -59,7 +59,10 @@ export function clusterProperties(spec: KafkaClusterSpec, addressing: BrokerAddr
   props.set("inter.broker.listener.name", "PLAINTEXT");
   // Replication defaults that fit the cluster's size, as Strimzi's and Kafka's guides advise.
   const rf = Math.min(3, spec.replicas);
-  props.set("default.replication.factor", String(spec.topicPolicy?.defaultReplicationFactor ?? rf));
+  props.set(
+    "default.replication.factor",
+    String(Math.min(spec.topicPolicy?.replicationFactor?.default ?? rf, spec.replicas)),
+  );
   props.set("offsets.topic.replication.factor", String(rf));
   props.set("transaction.state.log.replication.factor", String(rf));
   props.set("transaction.state.log.min.isr", String(Math.max(1, rf - 1)));
