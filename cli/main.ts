@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBrokerCommand } from "../broker/cli.ts";
+import { registerLintCommand } from "../operator/lint.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerBrokerCommand(program);
+  registerLintCommand(program);
   return program;
 }
 
@@ -24,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // Subcommands report failure through process.exitCode (e.g. lint findings).
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     console.error(`capstan: ${err instanceof Error ? err.message : String(err)}`);
