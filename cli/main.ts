@@ -3,7 +3,9 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBrokerCommand } from "../broker/cli.ts";
+import { registerOperatorCommand } from "../operator/cli.ts";
 import { registerLintCommand } from "../operator/lint.ts";
+import { registerLocalCommand } from "../operator/local/cli.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -15,9 +17,13 @@ export function buildProgram(): Command {
     .description(pkg.description)
     .version(pkg.version, "-V, --version", "print the Capstan version")
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Options after a subcommand belong to it (capstan local status --data-dir ...).
+    .enablePositionalOptions();
   registerBrokerCommand(program);
+  registerOperatorCommand(program);
   registerLintCommand(program);
+  registerLocalCommand(program);
   return program;
 }
 
