@@ -6,6 +6,9 @@ import { ROOT, run } from "./helpers.ts";
 import type { RunResult } from "./helpers.ts";
 
 const LOG_CONFIG = path.join(ROOT, "test", "clients", "log4j2-warn.properties");
+const ADMIN_CONFIG = path.join(ROOT, "test", "interop", "admin-timeouts.properties");
+/** Tools built on the admin client, which take --command-config. */
+const ADMIN_TOOLS = new Set(["topics", "configs", "consumer-groups"]);
 
 /** Runs a Kafka CLI tool (stdin from input); warnings and errors go to stderr. */
 export function kafkaCli(
@@ -23,6 +26,7 @@ export function kafkaCli(
       "-cp",
       kafkaClasspath(),
       kafkaToolClass(tool),
+      ...(ADMIN_TOOLS.has(tool) ? ["--command-config", ADMIN_CONFIG] : []),
       ...args,
     ],
     { input: opts.input, timeoutMs: opts.timeoutMs ?? 60_000 },

@@ -58,7 +58,10 @@ export interface TestBroker {
   kill(): Promise<void>;
   /** Starts again on the same port and data dir (stopping it first if running); waits until ready. */
   restart(): Promise<void>;
-  /** Stops (if running, without failing) and removes temp directories; safe to call twice. */
+  /**
+   * Stops it (SIGTERM) and removes temp directories; safe to call twice. Throws, with the
+   * broker's output, if the broker had crashed meanwhile or does not shut down cleanly.
+   */
   close(): Promise<void>;
 }
 
@@ -100,6 +103,9 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
   let child!: ChildProcess;
   let exited!: Promise<void>;
   let launches = 0;
+  /** Set when this harness signals the process, so an exit without it is a crash. */
+  let signalled = false;
+  let unexpectedExit: string | undefined;
   const running = () => child.exitCode === null && child.signalCode === null;
   const killOnExit = () => {
     if (running()) child.kill("SIGKILL");
@@ -109,6 +115,7 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
 
   const launch = () => {
     launches++;
+    signalled = false;
     if (launches > 1) output.push(`\n=== restart #${launches - 1} at ${new Date().toISOString()} ===\n`);
     // Not NODE_TEST_CONTEXT: the broker is a program of its own, not part of a test run.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
@@ -129,7 +136,14 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
     child.once("close", () => mirror?.end());
     const c = child;
     // "close" rather than "exit": the output pipes are drained by then.
-    exited = new Promise<void>((resolve) => c.once("close", () => resolve()));
+    exited = new Promise<void>((resolve) =>
+      c.once("close", (code, signal) => {
+        if (!signalled && launches > 0 && !unexpectedExit) {
+          unexpectedExit = `exited by itself at ${new Date().toISOString()} (exit code ${code}, signal ${signal})`;
+        }
+        resolve();
+      }),
+    );
   };
 
   const describeExit = () => `exit code ${child.exitCode}, signal ${child.signalCode}`;
@@ -145,6 +159,7 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
         throw failure(`exited during startup (${describeExit()}); command: node ${args.join(" ")}`);
       }
       if (Date.now() > deadline) {
+        signalled = true;
         child.kill("SIGKILL");
         await exited;
         throw failure(
@@ -165,6 +180,7 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
   const stop = async () => {
     if (!running()) return;
     const limit = opts.stopTimeoutMs ?? 10_000;
+    signalled = true;
     child.kill("SIGTERM");
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -179,6 +195,7 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
 
   const kill = async () => {
     if (!running()) return;
+    signalled = true;
     child.kill("SIGKILL");
     await exited;
   };
@@ -187,20 +204,23 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
   const close = async () => {
     if (closed) return;
     closed = true;
+    // A crash during the suite, or an unclean shutdown now, fails the suite's after() hook
+    // with the broker's output, after cleaning up.
+    const crashed = unexpectedExit;
     try {
       await stop();
-    } catch {
-      // already reported by the test that cared; close() is for cleanup
     } finally {
       process.off("exit", killOnExit);
       if (ownDir && !keep()) await rm(dataDir, { recursive: true, force: true });
     }
+    if (crashed) throw failure(crashed);
   };
 
   launch();
   try {
     await waitReady();
   } catch (err) {
+    signalled = true;
     process.off("exit", killOnExit);
     if (ownDir && !keep()) await rm(dataDir, { recursive: true, force: true });
     throw err;
@@ -221,6 +241,7 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
     kill,
     restart: async () => {
       if (closed) throw new Error("restart() after close()");
+      if (unexpectedExit) throw failure(`restart(): the broker had ${unexpectedExit}`);
       await stop();
       launch();
       await waitReady();

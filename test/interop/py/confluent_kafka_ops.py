@@ -14,6 +14,7 @@ usage: confluent_kafka_ops.py OP JSON
 Consumers never join a group: they assign() partitions. librdkafka insists on a group.id all
 the same, so a unique one is set, offsets are never committed, and no offset is read from it.
 """
+import logging
 import os
 import time
 import uuid
@@ -30,6 +31,24 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 import common
+
+
+class _Collect(logging.Handler):
+    """Keeps librdkafka's warnings and errors (e.g. PROTOERR) for the JSON answer."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+CLIENT_LOG = _Collect()
+_logger = logging.getLogger("rdkafka")
+_logger.addHandler(CLIENT_LOG)
+_logger.addHandler(logging.StreamHandler())
+_logger.setLevel(logging.WARNING)
 
 
 def admin(args):
@@ -183,7 +202,7 @@ def consumer(args, extra=None):
     }
     conf.update(extra or {})
     conf.update(args.get("config") or {})
-    return Consumer(conf)
+    return Consumer(conf, logger=_logger)
 
 
 def start_offset(spec):
@@ -229,7 +248,13 @@ def consume(args):
             eof.discard(m.partition())
             records.append(record_out(m))
     c.close()
-    return {"records": records, "errors": errors, "produced": produced, "eof": sorted(eof)}
+    return {
+        "records": records,
+        "errors": errors,
+        "produced": produced,
+        "eof": sorted(eof),
+        "client_log": CLIENT_LOG.lines[-20:],
+    }
 
 
 def offsets_for_times(args):
