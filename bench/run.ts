@@ -136,7 +136,7 @@ async function makeInput(file: string, records: number, size: number): Promise<v
     if (chunk.length === 2000 || i === records - 1) {
       const ok = out.write(chunk.join("\n") + "\n");
       chunk.length = 0;
-      if (!ok) await new Promise((r) => out.once("drain", r));
+      if (!ok) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
     }
   }
   await new Promise<void>((resolve, reject) =>
