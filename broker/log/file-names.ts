@@ -12,9 +12,9 @@ export const TXN_INDEX_FILE_SUFFIX = ".txnindex";
 export const PRODUCER_SNAPSHOT_FILE_SUFFIX = ".snapshot";
 /** Appended to a segment's files when it is scheduled for deletion. */
 export const DELETED_FILE_SUFFIX = ".deleted";
-/** Compaction output not yet swapped in (we do not compact; leftovers are deleted). */
+/** Compaction output being written; a leftover one (an interrupted clean) is deleted on load. */
 export const CLEANED_FILE_SUFFIX = ".cleaned";
-/** Compaction output ready to replace the segments it covers. */
+/** Compaction output ready to replace the segments it covers; a leftover one is swapped in on load. */
 export const SWAP_FILE_SUFFIX = ".swap";
 /** Checkpoint and snapshot files are written here first, then renamed into place. */
 export const TMP_FILE_SUFFIX = ".tmp";

@@ -142,6 +142,56 @@ export class FileRecords {
   }
 
   /**
+   * Walks the batches in [start, end) with all their bytes: reads about
+   * `chunkBytes` at a time (a larger batch whole), so each yielded header's buffer
+   * holds the complete batch (the log cleaner decodes and copies them). Framing is
+   * checked as in batches(); CRCs are not.
+   */
+  async *wholeBatches(start = 0, end = this._size, chunkBytes = 1024 * 1024): AsyncGenerator<BatchAt> {
+    let pos = start;
+    while (pos < end) {
+      let chunk = await this.read(pos, Math.min(end - pos, chunkBytes));
+      let rel = 0;
+      while (chunk.length - rel >= LOG_OVERHEAD) {
+        const size = LOG_OVERHEAD + chunk.readInt32BE(rel + LOG_OVERHEAD - 4);
+        if (size < RECORD_BATCH_HEADER_SIZE) {
+          throw new CorruptRecordsError(
+            this._path,
+            pos + rel,
+            `batch length ${size - LOG_OVERHEAD} is too small`,
+          );
+        }
+        if (pos + rel + size > end) {
+          throw new CorruptRecordsError(
+            this._path,
+            pos + rel,
+            `batch of ${size} bytes runs past byte ${end}`,
+          );
+        }
+        if (rel + size > chunk.length) {
+          if (rel > 0) break; // the next read starts with this batch
+          chunk = await this.read(pos, size);
+          if (chunk.length < size)
+            throw new CorruptRecordsError(this._path, pos, "the file ends inside a batch");
+        }
+        let header: RecordBatchHeader;
+        try {
+          header = readBatchHeader(chunk, rel);
+        } catch (e) {
+          if (e instanceof RecordBatchError)
+            throw new CorruptRecordsError(this._path, pos + rel, e.message, { cause: e });
+          throw e;
+        }
+        yield { position: pos + rel, header };
+        rel += size;
+      }
+      if (rel === 0)
+        throw new CorruptRecordsError(this._path, pos, `${end - pos} bytes left, less than a batch`);
+      pos += rel;
+    }
+  }
+
+  /**
    * The first batch at or after `start` (and before `end`) whose last offset is >=
    * `target`, i.e. the batch holding `target` or the first one after it; null if none.
    */

@@ -12,8 +12,10 @@ export {
 } from "./errors.ts";
 export {
   DEFAULT_LOG_CONFIG,
+  hasCompactPolicy,
   hasDeletePolicy,
   logConfigFromProperties,
+  maxSegmentMs,
   type LogConfig,
   type TimestampTypeName,
 } from "./log-config.ts";
@@ -30,6 +32,13 @@ export {
   type ReadOptions,
 } from "./log.ts";
 export { LogManager, METADATA_TOPIC, type LogManagerOptions } from "./log-manager.ts";
+export {
+  CLEANER_OFFSET_CHECKPOINT_FILE,
+  LogCleaner,
+  type CleanResult,
+  type LogCleanerOptions,
+} from "./log-cleaner.ts";
+export type { CleanableRange } from "./cleanable-range.ts";
 export { LogSegment, type SegmentReadResult, type TimestampAndOffset } from "./log-segment.ts";
 export { OffsetIndex, type OffsetPosition } from "./offset-index.ts";
 export { TimeIndex, type TimestampOffset } from "./time-index.ts";

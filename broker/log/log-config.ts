@@ -23,8 +23,19 @@ export interface LogConfig {
   /** Largest record batch the log accepts. */
   "max.message.bytes": number;
   "message.timestamp.type": TimestampTypeName;
-  /** "delete", "compact" or "compact,delete" (Kafka's list syntax). Only deletion is implemented. */
+  /** "delete", "compact" or "compact,delete" (Kafka's list syntax). */
   "cleanup.policy": string;
+  /**
+   * Compaction: a log is cleaned once the bytes not yet compacted exceed this share
+   * of the log (Kafka's dirty ratio, 0..1).
+   */
+  "min.cleanable.dirty.ratio": number;
+  /** Compaction: records younger than this (ms, by segment) are never compacted. */
+  "min.compaction.lag.ms": number;
+  /** Compaction: records older than this (ms) are compacted whatever the dirty ratio. */
+  "max.compaction.lag.ms": number;
+  /** Compaction: how long a tombstone (null value) survives after its first compaction (ms). */
+  "delete.retention.ms": number;
   /** fsync after this many messages; Kafka's default (Long.MAX_VALUE) leaves it to the OS and replication. */
   "flush.messages": number;
   /** fsync when the last one is older than this (ms); checked by the log manager's flush scheduler. */
@@ -45,6 +56,10 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   "max.message.bytes": 1048588,
   "message.timestamp.type": "CreateTime",
   "cleanup.policy": "delete",
+  "min.cleanable.dirty.ratio": 0.5,
+  "min.compaction.lag.ms": 0,
+  "max.compaction.lag.ms": Number.MAX_SAFE_INTEGER,
+  "delete.retention.ms": 86400000,
   "flush.messages": Number.MAX_SAFE_INTEGER,
   "flush.ms": Number.MAX_SAFE_INTEGER,
   "file.delete.delay.ms": 60000,
@@ -53,6 +68,21 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
 /** Whether retention by time and size applies (cleanup.policy includes "delete"). */
 export function hasDeletePolicy(config: LogConfig): boolean {
   return config["cleanup.policy"].split(",").some((p) => p.trim() === "delete");
+}
+
+/** Whether the log cleaner compacts the log (cleanup.policy includes "compact"). */
+export function hasCompactPolicy(config: LogConfig): boolean {
+  return config["cleanup.policy"].split(",").some((p) => p.trim() === "compact");
+}
+
+/**
+ * How long the active segment may stay open: segment.ms, or max.compaction.lag.ms
+ * when that is shorter on a compacted log (the cleaner never touches the active
+ * segment, so it must roll for the lag to be honoured), as Kafka's maxSegmentMs.
+ */
+export function maxSegmentMs(config: LogConfig): number {
+  const lag = config["max.compaction.lag.ms"];
+  return hasCompactPolicy(config) && lag > 0 ? Math.min(lag, config["segment.ms"]) : config["segment.ms"];
 }
 
 const NUMERIC_KEYS = [
@@ -67,6 +97,9 @@ const NUMERIC_KEYS = [
   "flush.messages",
   "flush.ms",
   "file.delete.delay.ms",
+  "min.compaction.lag.ms",
+  "max.compaction.lag.ms",
+  "delete.retention.ms",
 ] as const;
 
 /**
@@ -84,6 +117,11 @@ export function logConfigFromProperties(
     if (text === undefined || !/^-?\d+$/.test(text.trim())) continue;
     const n = Number(text.trim());
     config[key] = Math.max(Math.min(n, Number.MAX_SAFE_INTEGER), -Number.MAX_SAFE_INTEGER);
+  }
+  const ratio = props["min.cleanable.dirty.ratio"]?.trim();
+  if (ratio !== undefined && /^[0-9.eE+-]+$/.test(ratio)) {
+    const n = Number(ratio);
+    if (Number.isFinite(n) && n >= 0 && n <= 1) config["min.cleanable.dirty.ratio"] = n;
   }
   const type = props["message.timestamp.type"];
   if (type === "CreateTime" || type === "LogAppendTime") config["message.timestamp.type"] = type;

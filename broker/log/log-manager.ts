@@ -2,9 +2,9 @@
 // runs them: at start it checks each dir's meta.properties, notes whether the last
 // shutdown was clean (the .kafka_cleanshutdown marker) and loads every <topic>-<p>
 // directory, a bounded number at a time per dir; while running it applies retention,
-// writes the recovery-point and log-start-offset checkpoints and flushes per flush.ms;
-// at shutdown it closes every log, writes the checkpoints and leaves the marker, so
-// the next start skips recovery.
+// writes the recovery-point and log-start-offset checkpoints, flushes per flush.ms and
+// runs the log cleaner (compaction, log-cleaner.ts); at shutdown it closes every log,
+// writes the checkpoints and leaves the marker, so the next start skips recovery.
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { createLogger, type Logger } from "../../lib/logger.ts";
@@ -29,6 +29,7 @@ import {
   partitionDirName,
 } from "./file-names.ts";
 import { Log } from "./log.ts";
+import { LogCleaner } from "./log-cleaner.ts";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "./log-config.ts";
 import { mapLimit } from "./serial-queue.ts";
 
@@ -62,6 +63,20 @@ export interface LogManagerOptions {
   producerIdExpirationCheckIntervalMs?: number;
   /** num.recovery.threads.per.data.dir: logs loaded at once per dir (default 2). */
   recoveryThreadsPerDataDir?: number;
+  /** log.cleaner.enable: compact logs whose cleanup.policy includes "compact" (default true). */
+  cleanerEnable?: boolean;
+  /** log.cleaner.backoff.ms: the cleaner's wait when no log needs cleaning (default 15000). */
+  cleanerBackoffMs?: number;
+  /** log.cleaner.dedupe.buffer.size: the cleaner's offset map memory, 24 bytes a key (default 128 MiB). */
+  cleanerDedupeBufferSize?: number;
+  /** log.cleaner.io.buffer.load.factor: how full the offset map may get (default 0.9). */
+  cleanerDedupeBufferLoadFactor?: number;
+  /**
+   * log.cleaner.min.cleanable.ratio: min.cleanable.dirty.ratio for logs whose topic
+   * config is not known (no configFor answer, no defaultConfig). Topic configs carry
+   * their own value (with this broker property as its default; see topic-config.ts).
+   */
+  cleanerMinCleanableRatio?: number;
   /** Start the periodic tasks (default true; tests drive them by hand). */
   scheduler?: boolean;
   time?: () => number;
@@ -90,6 +105,7 @@ export class LogManager {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly running = new Set<string>();
   private readonly background = new Set<Promise<unknown>>();
+  private _cleaner: LogCleaner | null = null;
   private shuttingDown = false;
 
   private constructor(options: LogManagerOptions, clusterId: string, logger: Logger) {
@@ -112,8 +128,25 @@ export class LogManager {
     const clusterId = await ensureMetaProperties(dirs, options.nodeId, options.clusterId, logger);
     const manager = new LogManager(options, clusterId, logger);
     await manager.loadLogs();
+    if (options.cleanerEnable ?? true) {
+      manager._cleaner = await LogCleaner.open({
+        logDirs: manager.logDirs,
+        logs: () => manager.allLogs(),
+        highWatermarkOf: options.highWatermarkOf,
+        dedupeBufferSize: options.cleanerDedupeBufferSize,
+        dedupeBufferLoadFactor: options.cleanerDedupeBufferLoadFactor,
+        backoffMs: options.cleanerBackoffMs,
+        logger,
+        time: options.time,
+      });
+    }
     if (options.scheduler ?? true) manager.startScheduler();
     return manager;
+  }
+
+  /** The log cleaner (compaction), or null when log.cleaner.enable is false. */
+  get cleaner(): LogCleaner | null {
+    return this._cleaner;
   }
 
   /** Whether `dir` (one of logDirs) was shut down cleanly last time. */
@@ -190,7 +223,12 @@ export class LogManager {
   }
 
   private configFor(topic: string): LogConfig {
-    return this.options.configFor?.(topic) ?? this.options.defaultConfig ?? { ...DEFAULT_LOG_CONFIG };
+    const known = this.options.configFor?.(topic) ?? this.options.defaultConfig;
+    if (known !== undefined) return known;
+    const ratio = this.options.cleanerMinCleanableRatio;
+    return ratio === undefined
+      ? { ...DEFAULT_LOG_CONFIG }
+      : { ...DEFAULT_LOG_CONFIG, "min.cleanable.dirty.ratio": ratio };
   }
 
   /** New settings for every partition of a topic. */
@@ -209,7 +247,9 @@ export class LogManager {
     const managed = this.logs.get(key);
     if (managed === undefined) return;
     this.logs.delete(key);
+    await this._cleaner?.abortCleaning(managed.log);
     await managed.log.closeHandlers();
+    await this._cleaner?.forget(managed.log);
     const renamed = path.join(managed.logDir, deleteDirName(topic, partition));
     await rename(managed.log.dir, renamed);
     await fsyncDir(managed.logDir);
@@ -308,6 +348,7 @@ export class LogManager {
     this.schedule("producer expiration", o.producerIdExpirationCheckIntervalMs ?? 600000, () =>
       this.removeExpiredProducers(),
     );
+    this._cleaner?.start();
   }
 
   /** Runs `task` every `intervalMs`, never overlapping itself; errors are logged. */
@@ -399,6 +440,7 @@ export class LogManager {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     for (const t of this.timers) clearInterval(t);
+    await this._cleaner?.shutdown();
     await Promise.allSettled([...this.creating.values()]);
     await Promise.all([...this.background]);
     const failures: string[] = [];

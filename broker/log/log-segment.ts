@@ -14,10 +14,16 @@ import {
 } from "../../protocol/records/index.ts";
 import { CorruptIndexError, CorruptRecordsError } from "./errors.ts";
 import { FileRecords, completeBatchesLength, lastOffsetOf, type BatchLocation } from "./file-records.ts";
-import { DELETED_FILE_SUFFIX, logFilePath, offsetIndexFilePath, timeIndexFilePath } from "./file-names.ts";
+import {
+  CLEANED_FILE_SUFFIX,
+  DELETED_FILE_SUFFIX,
+  logFilePath,
+  offsetIndexFilePath,
+  timeIndexFilePath,
+} from "./file-names.ts";
 import { OffsetIndex } from "./offset-index.ts";
 import { NO_TIMESTAMP, TimeIndex, type TimestampOffset } from "./time-index.ts";
-import { stat } from "node:fs/promises";
+import { rm, stat, utimes } from "node:fs/promises";
 
 /** Bytes read at a time during recovery (a larger batch is read whole). */
 const RECOVERY_CHUNK = 1024 * 1024;
@@ -112,16 +118,17 @@ export class LogSegment {
     baseOffset: number,
     options: LogSegmentOptions,
     create = false,
+    suffix = "",
   ): Promise<LogSegment> {
-    const log = await FileRecords.open(logFilePath(dir, baseOffset), create);
+    const log = await FileRecords.open(logFilePath(dir, baseOffset, suffix), create);
     try {
       const offsetIndex = await OffsetIndex.open(
-        offsetIndexFilePath(dir, baseOffset),
+        offsetIndexFilePath(dir, baseOffset, suffix),
         baseOffset,
         options.maxIndexSize,
       );
       const timeIndex = await TimeIndex.open(
-        timeIndexFilePath(dir, baseOffset),
+        timeIndexFilePath(dir, baseOffset, suffix),
         baseOffset,
         options.maxIndexSize,
       );
@@ -133,9 +140,23 @@ export class LogSegment {
     }
   }
 
-  /** Creates a new, empty segment with preallocated indexes (the new active segment). */
-  static async create(dir: string, baseOffset: number, options: LogSegmentOptions): Promise<LogSegment> {
-    const segment = await LogSegment.open(dir, baseOffset, options, true);
+  /**
+   * Creates a new, empty segment with preallocated indexes: the new active segment,
+   * or (with the ".cleaned" suffix) the log cleaner's replacement for old segments.
+   */
+  static async create(
+    dir: string,
+    baseOffset: number,
+    options: LogSegmentOptions,
+    suffix = "",
+  ): Promise<LogSegment> {
+    if (suffix === CLEANED_FILE_SUFFIX) {
+      // Output of an earlier, interrupted clean is worthless: start afresh.
+      for (const file of [logFilePath, offsetIndexFilePath, timeIndexFilePath]) {
+        await rm(file(dir, baseOffset, suffix), { force: true });
+      }
+    }
+    const segment = await LogSegment.open(dir, baseOffset, options, true, suffix);
     if (segment.size > 0) {
       await segment.closeHandlers();
       throw new Error(`segment ${logFilePath(dir, baseOffset)} already exists and holds data`);
@@ -327,6 +348,17 @@ export class LogSegment {
     return this._lastModified;
   }
 
+  /**
+   * Sets the .log file's modification time. The log cleaner gives its output the
+   * time of the newest segment it replaces, so retention by time (for batches
+   * without timestamps) and the compaction lag see the data's age, not the clean's.
+   */
+  async setLastModified(ms: number): Promise<void> {
+    const when = new Date(ms);
+    await utimes(this.log.path, when, when);
+    this._lastModified = ms;
+  }
+
   /** Whether `offset` can be indexed in this segment (relative offsets are int32). */
   canConvertToRelativeOffset(offset: number): boolean {
     return this.offsetIndex.canAppendOffset(offset);
@@ -354,7 +386,11 @@ export class LogSegment {
     return first !== null && first >= 0 ? messageTimestamp - first : now - this.created;
   }
 
-  private async firstBatchTimestamp(): Promise<number | null> {
+  /**
+   * The first batch's max timestamp (null for an empty segment): what time-based
+   * rolling and max.compaction.lag.ms measure from.
+   */
+  async firstBatchTimestamp(): Promise<number | null> {
     if (this.rollingBasedTimestamp === undefined) {
       this.rollingBasedTimestamp = null;
       if (this.size > 0) {
@@ -614,17 +650,31 @@ export class LogSegment {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Counts a read in flight so deletion waits for it. */
-  private async reading<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Counts a reader of the files until the returned function is called, so
+   * deletion waits for it (the log cleaner holds segments it reads this way).
+   */
+  pinForReading(): () => void {
     this.readers++;
-    try {
-      return await fn();
-    } finally {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       if (--this.readers === 0) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const w of waiters) w();
       }
+    };
+  }
+
+  /** Counts a read in flight so deletion waits for it. */
+  private async reading<T>(fn: () => Promise<T>): Promise<T> {
+    const release = this.pinForReading();
+    try {
+      return await fn();
+    } finally {
+      release();
     }
   }
 

@@ -27,9 +27,15 @@ import { KafkaError } from "../errors.ts";
 import { fsyncDir } from "./atomic-file.ts";
 import { MalformedCheckpointError } from "./checkpoints.ts";
 import { LogStorageError, OffsetOutOfRangeError } from "./errors.ts";
-import { parsePartitionDirName } from "./file-names.ts";
+import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX, parsePartitionDirName } from "./file-names.ts";
 import { LeaderEpochFileCache, type EpochEndOffset, UNDEFINED_EPOCH_OFFSET } from "./leader-epoch-cache.ts";
-import { DEFAULT_LOG_CONFIG, hasDeletePolicy, type LogConfig, type TimestampTypeName } from "./log-config.ts";
+import {
+  DEFAULT_LOG_CONFIG,
+  hasDeletePolicy,
+  maxSegmentMs,
+  type LogConfig,
+  type TimestampTypeName,
+} from "./log-config.ts";
 import { loadSegments, rebuildProducerState } from "./log-loader.ts";
 import { LogSegment, type LogSegmentOptions, type TimestampAndOffset } from "./log-segment.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "./partition-metadata.ts";
@@ -139,6 +145,7 @@ export class Log {
   } | null = null;
   private readonly pendingDeletions = new Map<LogSegment, ReturnType<typeof setTimeout> | null>();
   private readonly deletionsInFlight = new Set<Promise<void>>();
+  private readonly truncationListeners = new Set<(offset: number) => void>();
   private closed = false;
   private failure: Error | null = null;
 
@@ -235,6 +242,19 @@ export class Log {
     return this.segments[this.segments.length - 1];
   }
 
+  /**
+   * The segments, oldest first, the last one active (for the log cleaner). The
+   * array is never mutated: changes replace it, so a holder keeps a consistent view.
+   */
+  get logSegments(): readonly LogSegment[] {
+    return this.segments;
+  }
+
+  /** Neither closed nor taken offline by an I/O failure. */
+  get isOpen(): boolean {
+    return !this.closed && this.failure === null;
+  }
+
   /** Messages appended since the last fsync. */
   get unflushedMessageCount(): number {
     return this.unflushedMessages;
@@ -256,6 +276,40 @@ export class Log {
 
   get producerCount(): number {
     return this.producerState.producerCount;
+  }
+
+  /**
+   * Each known idempotent producer's last written offset (the last offset of its
+   * last batch). The log cleaner keeps the batch ending there, emptied if need be,
+   * so the producer state can still be rebuilt from the log after compaction.
+   */
+  lastOffsetsOfProducers(): Map<bigint, number> {
+    const out = new Map<bigint, number>();
+    for (const entry of this.producerState.entries()) {
+      const last = entry.batches.at(-1);
+      if (last !== undefined) out.set(entry.producerId, last.lastOffset);
+    }
+    return out;
+  }
+
+  /**
+   * Calls `listener` with the offset whenever the log is truncated (its end moves
+   * back, or it starts over): the log cleaner abandons a clean in progress and
+   * moves its checkpoint back. Returns a function that removes the listener.
+   */
+  onTruncation(listener: (offset: number) => void): () => void {
+    this.truncationListeners.add(listener);
+    return () => this.truncationListeners.delete(listener);
+  }
+
+  private notifyTruncation(offset: number): void {
+    for (const listener of this.truncationListeners) {
+      try {
+        listener(offset);
+      } catch (e) {
+        this.logger.warn("a truncation listener failed", { error: String(e) });
+      }
+    }
   }
 
   /** New settings; segments created from now on use them (the active segment's index size stays). */
@@ -455,7 +509,7 @@ export class Log {
       const roll = await segment.shouldRoll({
         now: options.now,
         maxSegmentBytes: config["segment.bytes"],
-        maxSegmentMs: config["segment.ms"],
+        maxSegmentMs: maxSegmentMs(config),
         maxTimestampInMessages: maxTimestamp,
         maxOffsetInMessages: lastOffset,
         messagesSize: buf.length,
@@ -546,8 +600,26 @@ export class Log {
    * reads nothing.
    */
   async read(offset: number, maxBytes: number, options: ReadOptions = {}): Promise<LogReadResult> {
-    if (this.closed) throw new LogStorageError(`the log of ${this.topic}-${this.partition} is closed`);
-    const segments = this.segments;
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new LogStorageError(`the log of ${this.topic}-${this.partition} is closed`);
+      const segments = this.segments;
+      try {
+        return await this.readFrom(segments, offset, maxBytes, options);
+      } catch (e) {
+        // A segment this read had not reached yet was deleted under it (compaction or
+        // retention replaced the segments): read again from the current ones.
+        if (attempt < 3 && segments !== this.segments && !(e instanceof OffsetOutOfRangeError)) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async readFrom(
+    segments: readonly LogSegment[],
+    offset: number,
+    maxBytes: number,
+    options: ReadOptions,
+  ): Promise<LogReadResult> {
     const logEndOffset = segments[segments.length - 1].nextOffset;
     const logStartOffset = this._logStartOffset;
     const result = (records: Buffer, firstEntryIncomplete = false): LogReadResult => ({
@@ -763,15 +835,93 @@ export class Log {
       } catch (e) {
         this.logger.warn("could not rename a deleted segment", { file: segment.log.path, error: String(e) });
       }
-      const delay = this._config["file.delete.delay.ms"];
-      if (delay <= 0) {
-        this.deleteNow(segment);
-        continue;
-      }
-      const timer = setTimeout(() => this.deleteNow(segment), delay);
-      timer.unref();
-      this.pendingDeletions.set(segment, timer);
+      this.scheduleDeletion(segment);
     }
+  }
+
+  /** Deletes a segment (already renamed *.deleted) after file.delete.delay.ms and once unread. */
+  private scheduleDeletion(segment: LogSegment): void {
+    const delay = this._config["file.delete.delay.ms"];
+    if (delay <= 0) {
+      this.deleteNow(segment);
+      return;
+    }
+    const timer = setTimeout(() => this.deleteNow(segment), delay);
+    timer.unref();
+    this.pendingDeletions.set(segment, timer);
+  }
+
+  // ---- compaction (the log cleaner's side) ----
+
+  /**
+   * A new, empty segment at `baseOffset` whose files carry the ".cleaned" suffix,
+   * for the log cleaner to write the compacted copy of old segments into. It is
+   * not part of the log until replaceSegments swaps it in.
+   */
+  createCleanedSegment(baseOffset: number, maxIndexSize: number): Promise<LogSegment> {
+    return LogSegment.create(
+      this.dir,
+      baseOffset,
+      { ...this.segmentOptions(), maxIndexSize, rollJitterMs: 0 },
+      CLEANED_FILE_SUFFIX,
+    );
+  }
+
+  /**
+   * Swaps a cleaned segment (complete, fsynced, files *.cleaned) in for the
+   * consecutive non-active segments it was made from, under the append lock, so
+   * appends wait only for a few renames. Crash safety comes from the order, which
+   * the loader knows how to finish (segment-files.ts): the new files become *.swap
+   * (and the directory is fsynced) before any old file is touched, the old
+   * segments are renamed *.deleted, then the new files take their final names.
+   * Readers holding the old segments keep reading them until they are deleted,
+   * after file.delete.delay.ms, as after retention.
+   *
+   * Returns false, changing nothing, when the log moved on while the cleaner
+   * worked (closed, truncated, those segments deleted or no longer the same) or
+   * `stillValid` says no; the caller then discards the cleaned segment.
+   */
+  replaceSegments(
+    cleaned: LogSegment,
+    replaced: readonly LogSegment[],
+    stillValid: () => boolean = () => true,
+  ): Promise<boolean> {
+    return this.appendQueue.run(async () => {
+      if (this.closed || this.failure !== null || replaced.length === 0 || !stillValid()) return false;
+      const segments = this.segments;
+      const first = segments.indexOf(replaced[0]);
+      // Never the active segment: the replaced run must end before the last one.
+      if (first < 0 || first + replaced.length >= segments.length) return false;
+      for (let i = 0; i < replaced.length; i++) if (segments[first + i] !== replaced[i]) return false;
+      if (cleaned.baseOffset !== replaced[0].baseOffset) {
+        throw new RangeError(
+          `a cleaned segment based at ${cleaned.baseOffset} cannot replace one at ${replaced[0].baseOffset}`,
+        );
+      }
+      try {
+        await cleaned.changeFileSuffixes(CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX);
+        await fsyncDir(this.dir);
+        this.segments = [...segments.slice(0, first), cleaned, ...segments.slice(first + replaced.length)];
+        this.generation++;
+        for (const segment of replaced) {
+          // Unlike retention, a failed rename here must stop the swap: an old file left
+          // under its live name would overlap the new segment when the log is next loaded.
+          await segment.markDeleted();
+          this.scheduleDeletion(segment);
+        }
+        await cleaned.changeFileSuffixes(SWAP_FILE_SUFFIX, "");
+        await fsyncDir(this.dir);
+      } catch (e) {
+        throw this.fail(e, "segment swap");
+      }
+      this.logger.info("swapped in a cleaned segment", {
+        baseOffset: cleaned.baseOffset,
+        replaced: replaced.map((s) => s.baseOffset),
+        bytesBefore: replaced.reduce((n, s) => n + s.size, 0),
+        bytesAfter: cleaned.size,
+      });
+      return true;
+    });
   }
 
   private deleteNow(segment: LogSegment): void {
@@ -801,6 +951,7 @@ export class Log {
       this.checkWritable();
       if (offset < 0) throw new RangeError(`cannot truncate to a negative offset ${offset}`);
       if (offset >= this.logEndOffset) return false;
+      this.notifyTruncation(offset);
       try {
         if (this.segments[0].baseOffset > offset) {
           await this.truncateFullyAndStartAtLocked(offset);
@@ -838,6 +989,7 @@ export class Log {
 
   private async truncateFullyAndStartAtLocked(offset: number): Promise<void> {
     if (offset < 0) throw new RangeError(`cannot start the log at a negative offset ${offset}`);
+    this.notifyTruncation(offset);
     const doomed = this.segments;
     // Retiring renames the old files to *.deleted, freeing their names for the new segment.
     await this.retire(doomed);
@@ -885,6 +1037,9 @@ export class Log {
         try {
           await segment.flush();
         } catch (e) {
+          // Retention or compaction replaced (and may have closed) the segment meanwhile:
+          // its data is gone or lives on, fsynced, in the segment that replaced it.
+          if (!this.segments.includes(segment)) continue;
           throw this.fail(e, "flush");
         }
       }

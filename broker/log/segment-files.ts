@@ -4,6 +4,8 @@
 //   *.cleaned   compaction output never swapped in                  -> delete
 //   *.tmp       checkpoint or snapshot writes never renamed         -> delete
 //   *.log.swap  a replacement segment that was ready to swap in     -> finish the swap
+//               (Log.replaceSegments fsyncs it, and its .swap name, before touching
+//               the segments it replaces, so it is always complete)
 //   an .index or .timeindex without its .log                        -> delete
 import { readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
