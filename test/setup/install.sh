@@ -87,3 +87,4 @@ if [ ! -f "$CACHE/lombok/lombok-$LOMBOK_VERSION.jar" ]; then
 fi
 
 echo "test dependencies cached in $CACHE"
+bash test/setup/k8s.sh # Kubernetes control plane, kubectl, kwok, helm for test/k8s (cached; cold ~9 min)
