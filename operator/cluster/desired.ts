@@ -60,8 +60,17 @@ function labels(cluster: string): Record<string, string> {
 }
 
 /** The broker image: spec.image, else the repository at spec.version, else at the operator's version. */
-export function imageOf(kc: KafkaCluster, operatorVersion: string): string {
-  return kc.spec.image ?? `${DEFAULT_IMAGE_REPOSITORY}:${kc.spec.version ?? operatorVersion}`;
+export function imageOf(
+  kc: KafkaCluster,
+  operatorVersion: string,
+  repository: string = DEFAULT_IMAGE_REPOSITORY,
+): string {
+  return kc.spec.image ?? `${repository}:${kc.spec.version ?? operatorVersion}`;
+}
+
+export interface DesiredOptions {
+  /** Broker image repository when spec.image is unset (the operator's --broker-image). */
+  imageRepository?: string;
 }
 
 /** Pod DNS names through the headless Service; every port is the same in each pod. */
@@ -124,11 +133,15 @@ export function configHash(files: Record<string, string>, image: string): string
 }
 
 /** Every object the KafkaCluster owns, in apply order. */
-export function desiredObjects(kc: KafkaCluster, operatorVersion: string): Array<Record<string, unknown>> {
+export function desiredObjects(
+  kc: KafkaCluster,
+  operatorVersion: string,
+  opts: DesiredOptions = {},
+): Array<Record<string, unknown>> {
   const name = kc.metadata.name!;
   const namespace = kc.metadata.namespace ?? "default";
   const n = namesOf(name);
-  const image = imageOf(kc, operatorVersion);
+  const image = imageOf(kc, operatorVersion, opts.imageRepository);
   const files = configFiles(kc);
   const hash = configHash(files, image);
   const ownerReferences = kc.metadata.uid
