@@ -16,6 +16,11 @@ import { RequestRouter } from "./request-router.ts";
 import { SocketServer } from "./network/server.ts";
 import { BrokerMetrics } from "./metrics.ts";
 import { HANDLERS } from "./handlers/index.ts";
+import { loadTopicPolicy, topicPolicyHook } from "./topic-policy.ts";
+import { GroupCoordinator } from "./group/coordinator.ts";
+import { ReplicaOffsetsLog } from "./group/offsets-log.ts";
+import { OffsetsTopicManager } from "./group/offsets-topic.ts";
+import { groupCoordinatorConfig } from "./group/settings.ts";
 
 export class Broker {
   readonly config: BrokerConfig;
@@ -26,6 +31,10 @@ export class Broker {
   readonly controller: Controller;
   readonly replicas: ReplicaManager;
   readonly metrics: BrokerMetrics;
+  /** The group coordinator: consumer groups and their committed offsets (broker/group). */
+  readonly groups: GroupCoordinator;
+  /** Creates __consumer_offsets on demand and loads the partitions this broker leads. */
+  readonly offsetsTopic: OffsetsTopicManager;
   private readonly logs: LogManager;
   private readonly journal: MetadataLogJournal;
   private readonly router: RequestRouter<Broker>;
@@ -55,12 +64,31 @@ export class Broker {
     });
     this.metrics = new BrokerMetrics(() => this.replicas.stats());
     this.replicas.setMetrics(this.metrics);
+    const groupLog = opts.log.child("group-coordinator");
+    this.groups = new GroupCoordinator({
+      config: groupCoordinatorConfig(this.config),
+      log: new ReplicaOffsetsLog(this.replicas),
+      logger: groupLog,
+      numPartitions: this.config.int("offsets.topic.num.partitions"),
+    });
+    this.offsetsTopic = new OffsetsTopicManager(this, this.groups, groupLog);
+    // The coordinator follows the leadership of __consumer_offsets partitions.
+    this.replicas.onApplied(() => void this.offsetsTopic.syncLeadership());
     this.controller = new Controller({
       image: this.image,
       journal: this.journal,
       defaults: () => this.controllerDefaults(),
       onChange: (changes) => this.replicas.apply(changes),
     });
+    const policy = loadTopicPolicy(this.config);
+    if (policy) {
+      this.controller.policy = topicPolicyHook(
+        policy,
+        this.config,
+        () => this.image.liveBrokerIds().length,
+        opts.log.child("topic-policy"),
+      );
+    }
     this.router = new RequestRouter<Broker>(this, HANDLERS, {
       onRequest: (api, version, seconds) => this.metrics.onRequest(api, version, seconds),
     });
@@ -87,13 +115,18 @@ export class Broker {
       highWatermarkOf: (topic, partition) => ref.broker?.replicas.get(topic, partition)?.highWatermark,
       retentionCheckIntervalMs: config.int("log.retention.check.interval.ms"),
       producerIdExpirationMs: config.int("producer.id.expiration.ms"),
+      cleanerEnable: config.bool("log.cleaner.enable"),
+      cleanerBackoffMs: config.int("log.cleaner.backoff.ms"),
+      cleanerDedupeBufferSize: config.int("log.cleaner.dedupe.buffer.size"),
+      cleanerMinCleanableRatio: config.get("log.cleaner.min.cleanable.ratio") as number,
     });
     const broker = new Broker({ config, log, logs, journal, image });
     ref.broker = broker;
     await broker.replicas.apply(changes);
     await broker.deleteStrayLogs();
-    await broker.register();
+    // Listen first: a listener on port 0 is advertised with the port it actually got.
     await broker.listen();
+    await broker.register();
     const listeners = [...(broker.server?.boundPorts ?? [])]
       .map(
         ([name, port]) =>
@@ -131,12 +164,18 @@ export class Broker {
         isMigratingZkBroker: false,
         incarnationId: randomUuid(),
         brokerEpoch: 0n,
-        endPoints: this.config.advertisedListeners().map((l) => ({
-          name: l.name,
-          host: l.host,
-          port: l.port,
-          securityProtocol: 0,
-        })),
+        endPoints: this.config
+          .advertisedListeners()
+          .map((l) => ({
+            ...l,
+            port: l.port === 0 ? (this.boundPorts().get(l.name) ?? 0) : l.port,
+          }))
+          .map((l) => ({
+            name: l.name,
+            host: l.host,
+            port: l.port,
+            securityProtocol: 0,
+          })),
         features: [],
         rack: this.config.string("broker.rack"),
         fenced: false,
@@ -222,6 +261,8 @@ export class Broker {
     if (this.stopping) return;
     this.stopping = true;
     for (const fn of this.stoppingListeners) fn();
+    // Held JoinGroup/SyncGroup requests are answered NOT_COORDINATOR; group timers stop.
+    this.groups.shutdown();
     await this.server?.close();
     await this.metrics.close();
     await this.replicas.apply([]);

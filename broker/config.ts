@@ -174,6 +174,48 @@ export const BROKER_PROPERTIES: Record<string, PropertyDef> = {
     check: atLeast(1),
     doc: "Committed offset retention.",
   },
+  // Group coordinator properties Kafka has (GroupCoordinatorConfig), with Kafka's defaults.
+  "offsets.retention.check.interval.ms": {
+    kind: "long",
+    default: "600000",
+    check: atLeast(1),
+    doc: "How often expired committed offsets are removed.",
+  },
+  "offsets.topic.segment.bytes": {
+    kind: "int",
+    default: "104857600",
+    check: atLeast(1),
+    doc: "segment.bytes of __consumer_offsets (small, so compaction keeps up).",
+  },
+  "offsets.topic.compression.codec": {
+    kind: "int",
+    default: "0",
+    check: (v) => (typeof v === "number" && (v < 0 || v > 4) ? "must be 0 (none) to 4 (zstd)" : undefined),
+    doc: "Compression of the coordinator's batches: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.",
+  },
+  "offsets.commit.timeout.ms": {
+    kind: "int",
+    default: "5000",
+    check: atLeast(1),
+    doc: "How long a commit may wait to be replicated. No effect yet (a single broker commits on append).",
+  },
+  "offsets.load.buffer.size": {
+    kind: "int",
+    default: "5242880",
+    check: atLeast(1),
+    doc: "Bytes read at a time when loading __consumer_offsets. No effect (1 MiB reads).",
+  },
+  "offset.metadata.max.bytes": {
+    kind: "int",
+    default: "4096",
+    doc: "Largest metadata string a committed offset may carry.",
+  },
+  "group.max.size": {
+    kind: "int",
+    default: "2147483647",
+    check: atLeast(1),
+    doc: "Most members a classic group may have.",
+  },
   "group.initial.rebalance.delay.ms": {
     kind: "int",
     default: "3000",
@@ -212,6 +254,44 @@ export const BROKER_PROPERTIES: Record<string, PropertyDef> = {
     doc: "Move leaders back to preferred.",
   },
   "broker.rack": { kind: "string", doc: "Rack of this broker." },
+  "capstan.topic.policy.file": {
+    kind: "string",
+    default: "",
+    doc: "A file with the cluster's topic policy (YAML or JSON, KafkaCluster spec.topicPolicy); CreateTopics, CreatePartitions and AlterConfigs that break it are refused with POLICY_VIOLATION.",
+  },
+  "log.cleaner.enable": { kind: "boolean", default: "true", doc: "Run the log cleaner (compaction)." },
+  "log.cleaner.backoff.ms": {
+    kind: "long",
+    default: "15000",
+    check: atLeast(0),
+    doc: "Sleep when no log needs cleaning.",
+  },
+  "log.cleaner.dedupe.buffer.size": {
+    kind: "long",
+    default: "134217728",
+    check: atLeast(1024),
+    doc: "Memory for the cleaner's key map.",
+  },
+  "log.cleaner.min.cleanable.ratio": {
+    kind: "double",
+    default: "0.5",
+    doc: "Dirty ratio above which a compacted log is cleaned.",
+  },
+  "log.cleaner.delete.retention.ms": {
+    kind: "long",
+    default: "86400000",
+    doc: "How long tombstones are kept.",
+  },
+  "log.cleaner.min.compaction.lag.ms": {
+    kind: "long",
+    default: "0",
+    doc: "Minimum age of a record before compaction.",
+  },
+  "log.cleaner.max.compaction.lag.ms": {
+    kind: "long",
+    default: "9223372036854775807",
+    doc: "Maximum time a record stays uncompacted.",
+  },
   "capstan.metrics.listener": {
     kind: "string",
     default: "",
@@ -336,7 +416,9 @@ export class BrokerConfig {
         text = readFileSync(file, "utf8");
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new ConfigError([`cannot read --config ${file}: ${code === "ENOENT" ? "no such file" : String(err)}`]);
+        throw new ConfigError([
+          `cannot read --config ${file}: ${code === "ENOENT" ? "no such file" : String(err)}`,
+        ]);
       }
       for (const [k, v] of parseProperties(text)) props.set(k, v);
     }

@@ -77,6 +77,7 @@ export class ReplicaManager {
   private metrics?: BrokerMetrics;
   /** Metadata changes are applied in order, one at a time. */
   private applying: Promise<void> = Promise.resolve();
+  private readonly appliedListeners: Array<() => void> = [];
 
   constructor(opts: { nodeId: number; config: BrokerConfig; logs: LogManager; log: Logger }) {
     this.nodeId = opts.nodeId;
@@ -107,8 +108,32 @@ export class ReplicaManager {
 
   /** Queues metadata changes; resolves when they are applied. */
   apply(changes: MetadataChange[]): Promise<void> {
-    this.applying = this.applying.then(() => this.applyNow(changes));
+    this.applying = this.applying.then(async () => {
+      await this.applyNow(changes);
+      this.notifyApplied();
+    });
     return this.applying;
+  }
+
+  /**
+   * Calls `fn` after each set of metadata changes is applied, so components that follow
+   * partition leadership (the group coordinator and its __consumer_offsets partitions)
+   * can react. Listeners must not block: they run inside the apply queue.
+   */
+  onApplied(fn: () => void): void {
+    this.appliedListeners.push(fn);
+  }
+
+  private notifyApplied(): void {
+    for (const fn of this.appliedListeners) {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error("a metadata listener failed", {
+          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        });
+      }
+    }
   }
 
   private async applyNow(changes: MetadataChange[]): Promise<void> {

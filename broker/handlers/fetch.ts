@@ -33,7 +33,10 @@ function emptyPartition(partitionIndex: number, errorCode: number): PartitionDat
     snapshotId: { endOffset: -1n, epoch: -1 },
     abortedTransactions: null,
     preferredReadReplica: -1,
-    records: null,
+    // Kafka sends an empty record set, never a null one, with a partition error:
+    // librdkafka rejects MessageSetSize -1 as a protocol error (and never sees the
+    // error, e.g. OFFSET_OUT_OF_RANGE, that would trigger its auto.offset.reset).
+    records: Buffer.alloc(0),
   };
 }
 

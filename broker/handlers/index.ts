@@ -16,6 +16,18 @@ import { describeCluster } from "./describe-cluster.ts";
 import { deleteRecords } from "./delete-records.ts";
 import { offsetForLeaderEpoch } from "./offset-for-leader-epoch.ts";
 import { describeLogDirs } from "./describe-log-dirs.ts";
+// The group coordinator's APIs (broker/group).
+import { findCoordinator } from "./find-coordinator.ts";
+import { joinGroup } from "./join-group.ts";
+import { syncGroup } from "./sync-group.ts";
+import { heartbeat } from "./heartbeat.ts";
+import { leaveGroup } from "./leave-group.ts";
+import { offsetCommit } from "./offset-commit.ts";
+import { offsetFetch } from "./offset-fetch.ts";
+import { listGroups } from "./list-groups.ts";
+import { describeGroups } from "./describe-groups.ts";
+import { deleteGroups } from "./delete-groups.ts";
+import { offsetDelete } from "./offset-delete.ts";
 
 export const HANDLERS = [
   produce,
@@ -34,4 +46,15 @@ export const HANDLERS = [
   deleteRecords,
   offsetForLeaderEpoch,
   describeLogDirs,
+  findCoordinator,
+  joinGroup,
+  syncGroup,
+  heartbeat,
+  leaveGroup,
+  offsetCommit,
+  offsetFetch,
+  listGroups,
+  describeGroups,
+  deleteGroups,
+  offsetDelete,
 ] as unknown as Handler<never, unknown, Broker>[];

@@ -40,7 +40,10 @@ export interface ControllerDefaults {
   deleteTopicEnable: boolean;
 }
 
-/** A topic creation policy (Kafka's create.topic.policy): a reason to refuse, or undefined. */
+/**
+ * The topic policy (Kafka's create.topic.policy / alter.config.policy in one): given what
+ * a topic would look like after the change, a reason to refuse it, or undefined.
+ */
 export type CreateTopicPolicy = (req: {
   name: string;
   numPartitions: number;
@@ -358,6 +361,16 @@ export class Controller {
           }
           added = assignReplicas(live, req.count - current, rf, current);
         }
+        const policyError = this.policy?.({
+          name: req.name,
+          numPartitions: req.count,
+          replicationFactor: rf,
+          configs: topic.configs,
+        });
+        if (policyError) {
+          fail("POLICY_VIOLATION", policyError);
+          continue;
+        }
         results.push({ name: req.name, topic });
         if (validateOnly) continue;
         added.forEach((replicas, i) => {
@@ -438,6 +451,14 @@ export class Controller {
         if (err) return { name, error: { code: "INVALID_CONFIG" as ErrorName, message: err } };
         next.set(op.name, value!.trim());
       }
+      const policyError = this.policy?.({
+        name,
+        numPartitions: topic.partitions.length,
+        replicationFactor: topic.partitions[0]?.replicas.length ?? 1,
+        configs: next,
+      });
+      if (policyError)
+        return { name, error: { code: "POLICY_VIOLATION" as ErrorName, message: policyError } };
       if (validateOnly) return { name, topic };
       const records: MetadataRecord[] = [];
       for (const [k, v] of next) {

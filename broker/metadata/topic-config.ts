@@ -69,7 +69,12 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
     check: oneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"),
     doc: "compression of stored batches",
   },
-  "delete.retention.ms": { kind: "long", default: "86400000", check: long(0), doc: "tombstone retention" },
+  "delete.retention.ms": {
+    kind: "long",
+    synonym: "log.cleaner.delete.retention.ms",
+    check: long(0),
+    doc: "tombstone retention",
+  },
   "file.delete.delay.ms": {
     kind: "long",
     default: "60000",

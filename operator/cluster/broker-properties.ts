@@ -18,6 +18,7 @@ export const OPERATOR_OWNED = new Set([
   "log.dir",
   "metadata.log.dir",
   "capstan.metrics.listener",
+  "capstan.topic.policy.file",
 ]);
 
 export const CLIENT_PORT = 9092;
@@ -47,8 +48,14 @@ export function rejectedConfigKeys(spec: KafkaClusterSpec): string[] {
  * The properties shared by every broker of the cluster (everything but node.id and the
  * broker's own listeners), in Kafka's names, sorted for a stable ConfigMap.
  */
-export function clusterProperties(spec: KafkaClusterSpec, addressing: BrokerAddressing): Map<string, string> {
+export function clusterProperties(
+  spec: KafkaClusterSpec,
+  addressing: BrokerAddressing,
+  /** Where the brokers find the topic policy file (written beside server.properties). */
+  policyFile?: string,
+): Map<string, string> {
   const props = new Map<string, string>();
+  if (spec.topicPolicy && policyFile) props.set("capstan.topic.policy.file", policyFile);
   const controllers = controllerCount(spec.replicas);
   const voters: string[] = [];
   for (let id = 0; id < controllers; id++)
@@ -96,4 +103,9 @@ export function renderProperties(props: Map<string, string>, header: string): st
   const lines = [`# ${header}`];
   for (const [k, v] of props) lines.push(`${k}=${v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`);
   return lines.join("\n") + "\n";
+}
+
+/** The topic policy as the brokers read it (capstan.topic.policy.file). */
+export function renderTopicPolicy(spec: KafkaClusterSpec): string | undefined {
+  return spec.topicPolicy ? JSON.stringify(spec.topicPolicy, null, 2) + "\n" : undefined;
 }

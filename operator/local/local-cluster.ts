@@ -13,6 +13,7 @@ import {
   brokerProperties,
   clusterProperties,
   renderProperties,
+  renderTopicPolicy,
 } from "../cluster/broker-properties.ts";
 import { clusterTopicDefaults } from "../lint.ts";
 import { loadManifests, type Located } from "../manifests/load.ts";
@@ -183,9 +184,15 @@ export class LocalCluster {
       }
     }
     const shared = join(this.opts.dataDir, "server.properties");
+    // The brokers enforce the same topic policy on clients that create topics directly.
+    const policy = renderTopicPolicy(spec);
+    if (policy) writeFileSync(join(this.opts.dataDir, "topic-policy.json"), policy);
     writeFileSync(
       shared,
-      renderProperties(clusterProperties(spec, addressing), `KafkaCluster ${name}, local mode.`),
+      renderProperties(
+        clusterProperties(spec, addressing, join(this.opts.dataDir, "topic-policy.json")),
+        `KafkaCluster ${name}, local mode.`,
+      ),
     );
     for (let id = 0; id < n; id++) {
       const dir = join(this.opts.dataDir, `broker-${id}`);

@@ -108,6 +108,14 @@ test(
     });
     assert.match(bad.message, /\[naming\].*does not match the naming pattern/);
     assert.ok(!(await admin.listTopics()).includes("Shop_Bad"));
+    // A client creating the topic directly meets the same policy in the broker (error 44).
+    await assert.rejects(
+      admin.createTopics({ topics: [{ topic: "Shop_Direct" }] }),
+      (err: Error & { errors?: Array<{ type?: string }> }) => {
+        assert.equal(err.errors?.[0]?.type, "POLICY_VIOLATION", String(err));
+        return true;
+      },
+    );
     await rm(join(manifests, "payments.yaml"));
     await until("payments deleted", async () =>
       (await admin.listTopics()).includes("shop.payments") ? undefined : true,

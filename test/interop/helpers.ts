@@ -15,7 +15,7 @@ export const PYTHON = "/usr/bin/python3";
  * Whether Capstan serves consumer groups yet (the group coordinator). Cases that need one
  * run against Kafka always, and against Capstan once this is true.
  */
-export const CAPSTAN_GROUPS_ENABLED = false;
+export const CAPSTAN_GROUPS_ENABLED = true;
 
 export interface RunResult {
   command: string;

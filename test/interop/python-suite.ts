@@ -35,6 +35,14 @@ interface ConsumeResult {
   records: Consumed[];
   errors: string[];
   produced: Delivery[] | null;
+  /** confluent-kafka: librdkafka's warnings and errors while consuming. */
+  client_log?: string[];
+}
+
+/** What the client reported while consuming, for assertion messages. */
+function clientSaid(r: ConsumeResult): string {
+  const said = [...r.errors, ...(r.client_log ?? [])];
+  return said.length ? `; the client reported:\n${said.join("\n")}` : "";
 }
 
 interface Described {
@@ -279,7 +287,7 @@ export function pythonClientSuite(client: PyClient): void {
           assert.deepEqual(
             early.records.map((r) => [r.offset, r.value]),
             old.map((r, i) => [i, r.value]),
-            "earliest",
+            `earliest${clientSaid(early)}`,
           );
           const fresh = [
             { value: "new-0", partition: 0 },
@@ -291,7 +299,7 @@ export function pythonClientSuite(client: PyClient): void {
             ...start,
             produce_when_positioned: fresh,
           });
-          assert.ok(late.produced, "latest: the consumer never got positioned");
+          assert.ok(late.produced, `latest: the consumer never got positioned${clientSaid(late)}`);
           assertDelivered(late.produced, "produce while positioned");
           assert.deepEqual(
             late.records.map((r) => [r.offset, r.value]),
@@ -299,7 +307,7 @@ export function pythonClientSuite(client: PyClient): void {
               [5, "new-0"],
               [6, "new-1"],
             ],
-            "latest: only records produced after positioning",
+            `latest: only records produced after positioning${clientSaid(late)}`,
           );
         },
       );
