@@ -20,7 +20,9 @@ export function loadTopicPolicy(config: BrokerConfig): TopicPolicySpec | undefin
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new Error(`capstan.topic.policy.file: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`capstan.topic.policy.file: cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const policy = parse(text) as TopicPolicySpec | null;
   return policy ?? undefined;
