@@ -65,6 +65,7 @@ export function registerLocalCommand(program: Command): void {
           throw err;
         }
         log.info(`cluster ready: bootstrap servers ${cluster.bootstrapServers}`);
+        log.info(`consumer-lag metrics: ${cluster.metricsUrl}`);
         log.info(`try: kcat -b ${cluster.bootstrapServers} -L`);
         log.info(
           `status: capstan local status --data-dir ${opts.dataDir} (watching ${opts.manifests} for changes)`,

@@ -20,6 +20,9 @@ import { loadManifests, type Located } from "../manifests/load.ts";
 import { TopicAdmin } from "../topic/kafka-admin.ts";
 import { planTopic, topicNameOf } from "../topic/plan.ts";
 import { BrokerProcess } from "./supervisor.ts";
+import { LagCollector } from "../lag/collector.ts";
+import { LagMetrics } from "../lag/metrics.ts";
+import { type LagMetricsServer, serveLagMetrics } from "../lag/http.ts";
 
 export const DEFAULT_DATA_DIR = new URL("../../.capstan/local", import.meta.url).pathname;
 export const DEFAULT_MANIFESTS = new URL("../../examples/local", import.meta.url).pathname;
@@ -34,6 +37,10 @@ export interface LocalOptions {
   /** Overrides the KafkaCluster's spec.replicas. */
   brokers?: number;
   portBase: number;
+  /** Port of the lag /metrics endpoint (0: any free port; default port-base + 300). */
+  metricsPort?: number;
+  /** Lag poll interval (default 10 s: shorter than the operator's, for a terminal). */
+  lagIntervalMs?: number;
   log: Logger;
 }
 
@@ -89,6 +96,8 @@ export class LocalCluster {
   private reconciling: Promise<void> = Promise.resolve();
   private pending?: ReturnType<typeof setTimeout>;
   private state!: LocalState;
+  private lag?: LagCollector;
+  private lagServer?: LagMetricsServer;
   status?: LocalStatus;
 
   constructor(opts: LocalOptions) {
@@ -221,6 +230,21 @@ export class LocalCluster {
     }
     this.admin = new TopicAdmin(this.bootstrapServers.split(","), "capstan-local");
     await this.reconcile();
+    // The same lag exporter the operator runs per KafkaCluster.
+    this.lag = new LagCollector({
+      cluster: name,
+      namespace: "",
+      bootstrap: this.bootstrapServers.split(","),
+      intervalMs: this.opts.lagIntervalMs ?? 10_000,
+      log: this.opts.log.child("lag"),
+    });
+    const metrics = new LagMetrics();
+    metrics.add(this.lag);
+    this.lagServer = await serveLagMetrics(metrics, {
+      port: this.opts.metricsPort ?? this.opts.portBase + 300,
+      host: "127.0.0.1",
+    });
+    this.lag.start();
     this.watcher = watch(this.opts.manifestsDir, { recursive: true }, () => this.scheduleReconcile());
   }
 
@@ -356,8 +380,15 @@ export class LocalCluster {
     for (const p of problems) this.opts.log.warn(p);
   }
 
+  /** The consumer-lag metrics URL. */
+  get metricsUrl(): string | undefined {
+    return this.lagServer ? `http://127.0.0.1:${this.lagServer.port}/metrics` : undefined;
+  }
+
   async stop(): Promise<void> {
     this.watcher?.close();
+    await this.lag?.stop();
+    await this.lagServer?.close();
     if (this.pending) clearTimeout(this.pending);
     await this.reconciling;
     await this.admin?.close().catch(() => undefined);

@@ -146,6 +146,15 @@ test(
     });
     assert.equal(offsets.find((o) => o.partition === 0)?.high, String(Number(sent[0].baseOffset) + 20));
 
+    // The lag exporter runs beside the brokers, as in the operator.
+    const url = /consumer-lag metrics: (http:\/\/\S+)/.exec(output)?.[1];
+    assert.ok(url, output);
+    const metrics = await until("lag metrics served", async () => {
+      const text = await (await fetch(url)).text();
+      return /kafka_topic_partitions\{[^}]*topic="shop\.orders"[^}]*\} 4/.test(text) ? text : undefined;
+    });
+    assert.match(metrics, /kafka_brokers\{[^}]*cluster="e2e"[^}]*\} 1/);
+
     proc.kill("SIGINT");
     assert.equal(await exited, 0, output);
     assert.ok(existsSync(join(data, "status.json")));
