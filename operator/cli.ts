@@ -12,6 +12,10 @@ import { createLogger } from "../lib/logger.ts";
 import { DEFAULT_IMAGE_REPOSITORY } from "./cluster/desired.ts";
 import type { KafkaAdmin } from "./cluster/kafka-admin.ts";
 import { KafkaClusterReconciler } from "./cluster/reconciler.ts";
+import { LagExporterReconciler } from "./lag/lag-reconciler.ts";
+import type { SharedCollectorOptions } from "./lag/lag-reconciler.ts";
+import { LagMetrics } from "./lag/metrics.ts";
+import type { KafkaCluster } from "./api/types.ts";
 import { Manager } from "./runtime/manager.ts";
 import type { OperatorServer } from "./server.ts";
 import { startOperatorServer } from "./server.ts";
@@ -46,6 +50,12 @@ export interface OperatorOptions {
   log?: Logger;
   admin?: KafkaAdmin;
   onLeadershipLost?: () => void;
+  /** Export consumer lag for every managed cluster on /metrics; default true. */
+  consumerLag?: boolean;
+  /** Lag collector settings shared by all clusters (poll interval, ...). */
+  lag?: SharedCollectorOptions;
+  /** The brokers the lag exporter polls (tests: a local broker); the bootstrap Service by default. */
+  lagBootstrap?: (kc: KafkaCluster) => string[];
 }
 
 export interface RunningOperator {
@@ -103,6 +113,15 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       admin: o.admin,
     }),
   );
+  const lag =
+    o.consumerLag === false
+      ? undefined
+      : new LagExporterReconciler({
+          metrics: new LagMetrics({ registry: manager.metrics.registry }),
+          bootstrap: o.lagBootstrap,
+          collector: o.lag,
+        });
+  if (lag) manager.register(lag);
   const server =
     o.metricsPort >= 0
       ? await startOperatorServer(manager, manager.metrics.registry, {
@@ -125,6 +144,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     stop: () =>
       (stopping ??= (async () => {
         await manager.stop();
+        await lag?.stop();
         await server?.close();
       })()),
   };
@@ -184,6 +204,13 @@ export function registerOperatorCommand(program: Command): void {
     .option("--broker-version <tag>", "broker image tag when spec.version is unset", PKG_VERSION)
     .option("--concurrency <n>", "most reconciles at once", parsePositive, 4)
     .option("--resync-minutes <n>", "reconcile every resource again this often", parsePositive, 10)
+    .option(
+      "--consumer-lag [enabled]",
+      "export consumer lag of every managed cluster on /metrics",
+      parseBool,
+      true,
+    )
+    .option("--lag-poll-interval <seconds>", "time between two lag polls of a cluster", parsePositive, 30)
     .action(
       async (opts: {
         namespace: string[];
@@ -199,6 +226,8 @@ export function registerOperatorCommand(program: Command): void {
         brokerVersion: string;
         concurrency: number;
         resyncMinutes: number;
+        consumerLag: boolean;
+        lagPollInterval: number;
       }) => {
         const log = createLogger("operator");
         let leadershipLost: () => void = () => {};
@@ -221,6 +250,8 @@ export function registerOperatorCommand(program: Command): void {
           brokerVersion: opts.brokerVersion,
           concurrency: opts.concurrency,
           resyncPeriodMs: opts.resyncMinutes * 60_000,
+          consumerLag: opts.consumerLag,
+          lag: { intervalMs: opts.lagPollInterval * 1000 },
           log,
           onLeadershipLost: () => leadershipLost(),
         });
