@@ -1,0 +1,200 @@
+// The install manifests (charts/install.ts, `npm run synth`) against the real API server of
+// the test control plane (test/k8s/harness.ts): every object passes a server-side dry run
+// and then applies for real, the operator Deployment rolls out, and its ServiceAccount can
+// do what the operator does (operator/runtime/resources.ts) and nothing more. Skipped when
+// test/setup/k8s.sh has not built the binaries, except on CI, where that is a failure.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, test } from "node:test";
+import type { Manifest } from "../../charts/install.ts";
+import { crds, installManifests, installYaml } from "../../charts/install.ts";
+import { LEASE, OPERATOR_RESOURCES } from "../../operator/runtime/resources.ts";
+import { k8sUnavailable, startControlPlane } from "../k8s/harness.ts";
+import type { ControlPlane } from "../k8s/harness.ts";
+import { applyInOrder, dryRunThenApply as applyYaml, kubectlOk, monitoringCrds, toYaml } from "./fixtures.ts";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+const unavailable = k8sUnavailable();
+if (unavailable && process.env.CI) throw new Error(unavailable);
+
+const NS = "capstan-system";
+const SA = `system:serviceaccount:${NS}:capstan-operator`;
+describe("install manifests on a real API server", { skip: unavailable ?? false, timeout: 300_000 }, () => {
+  let cp: ControlPlane;
+  let tmp: string;
+
+  before(async () => {
+    cp = await startControlPlane({ nodes: 2 });
+    tmp = await mkdtemp(path.join(os.tmpdir(), "capstan-install-"));
+  });
+  after(async () => {
+    await cp?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  const kubectl = (args: string[], input?: string) => kubectlOk(cp, args, input);
+  const dryRunThenApply = (yaml: string) => applyYaml(cp, yaml);
+  const install = (objs: Manifest[]) => applyInOrder(cp, objs);
+
+  /** `kubectl auth can-i` as the operator's ServiceAccount. */
+  const canI = async (verb: string, resource: string, namespace?: string): Promise<boolean> => {
+    const [res, sub] = resource.split("/");
+    const args = ["auth", "can-i", verb, res, `--as=${SA}`, ...(sub ? [`--subresource=${sub}`] : [])];
+    args.push(...(namespace ? ["-n", namespace] : ["--all-namespaces"]));
+    const r = await cp.kubectl(args);
+    assert.ok(r.code === 0 || r.code === 1, `kubectl ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim() === "yes";
+  };
+
+  test("npm run synth writes the same manifests as installYaml()", async () => {
+    const out = path.join(tmp, "install.yaml");
+    const { stdout } = await promisify(execFile)(process.execPath, ["charts/synth.ts", "--out", out], {
+      cwd: REPO,
+    });
+    assert.match(stdout, /wrote /);
+    assert.equal(await readFile(out, "utf8"), installYaml());
+  });
+
+  test("the CRDs are the committed crds/*.yaml", () => {
+    const objs = installManifests();
+    assert.deepEqual(
+      objs.filter((o) => o.kind === "CustomResourceDefinition"),
+      crds(),
+    );
+  });
+
+  test("every manifest (monitoring included) passes a server-side dry run, then applies", async () => {
+    await dryRunThenApply(toYaml(monitoringCrds()));
+    await kubectl([
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      "crd/servicemonitors.monitoring.coreos.com",
+      "crd/prometheusrules.monitoring.coreos.com",
+    ]);
+    const objs = installManifests({ serviceMonitor: true, prometheusRule: true, dashboard: true });
+    await install(objs);
+    for (const o of objs) {
+      const ref = `${o.kind}.${o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : ""}`.replace(
+        /\.$/,
+        "",
+      );
+      const args = ["get", ref, o.metadata.name, "-o", "name"];
+      if (o.metadata.namespace) args.push("-n", o.metadata.namespace);
+      assert.notEqual((await kubectl(args)).trim(), "", `${o.kind} ${o.metadata.name} exists`);
+    }
+    const sm = JSON.parse(await kubectl(["get", "servicemonitors", "-n", NS, "-o", "json"])) as {
+      items: Array<{ spec: { endpoints: Array<{ honorLabels: boolean; port: string }> } }>;
+    };
+    assert.equal(sm.items[0].spec.endpoints[0].honorLabels, true);
+    const cm = JSON.parse(
+      await kubectl(["get", "configmap", "capstan-dashboard-consumer-lag", "-n", NS, "-o", "json"]),
+    ) as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
+    assert.equal(cm.metadata.labels.grafana_dashboard, "1");
+    assert.equal(JSON.parse(cm.data["capstan-lag.json"]).uid, "capstan-consumer-lag");
+  });
+
+  test("the operator Deployment rolls out as its ServiceAccount, non-root, read-only root filesystem", async () => {
+    await kubectl(["rollout", "status", "deployment/capstan-operator", "-n", NS, "--timeout=90s"]);
+    const pods = JSON.parse(
+      await kubectl(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/name=capstan-operator", "-o", "json"]),
+    ) as {
+      items: Array<{
+        spec: {
+          serviceAccountName: string;
+          securityContext: { runAsNonRoot: boolean; runAsUser: number };
+          containers: Array<{
+            args: string[];
+            env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+            securityContext: { readOnlyRootFilesystem: boolean };
+            readinessProbe: { httpGet: { path: string; port: string } };
+            livenessProbe: { httpGet: { path: string; port: string } };
+          }>;
+        };
+      }>;
+    };
+    assert.equal(pods.items.length, 2);
+    for (const p of pods.items) {
+      assert.equal(p.spec.serviceAccountName, "capstan-operator");
+      assert.equal(p.spec.securityContext.runAsNonRoot, true);
+      assert.equal(p.spec.securityContext.runAsUser, 10001);
+      const c = p.spec.containers[0];
+      assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+      assert.ok(c.args.includes("--leader-elect=true"));
+      assert.deepEqual(Object.fromEntries(c.env.map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath])), {
+        POD_NAME: "metadata.name",
+        POD_NAMESPACE: "metadata.namespace",
+      });
+      assert.deepEqual(c.readinessProbe.httpGet, { path: "/readyz", port: "metrics", scheme: "HTTP" });
+      assert.deepEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "metrics", scheme: "HTTP" });
+    }
+  });
+
+  test("the ServiceAccount can do what the operator does, cluster-wide", async () => {
+    await kubectl(["create", "namespace", "kafka"]);
+    for (const r of OPERATOR_RESOURCES.filter((x) => x !== LEASE)) {
+      const resource = r.group ? `${r.plural}.${r.group}` : r.plural;
+      for (const verb of r.verbs) {
+        assert.ok(await canI(verb, resource), `${verb} ${resource} in all namespaces`);
+        assert.ok(await canI(verb, resource, "kafka"), `${verb} ${resource} in kafka`);
+      }
+      for (const [sub, verbs] of Object.entries(r.subresources ?? {})) {
+        for (const verb of verbs) {
+          const subresource = r.group ? `${r.plural}.${r.group}/${sub}` : `${r.plural}/${sub}`;
+          assert.ok(await canI(verb, subresource, "kafka"), `${verb} ${subresource}`);
+        }
+      }
+    }
+    for (const verb of LEASE.verbs) {
+      assert.ok(await canI(verb, "leases.coordination.k8s.io", NS), `${verb} leases in ${NS}`);
+    }
+  });
+
+  test("and nothing more", async () => {
+    const denied: Array<[string, string, string?]> = [
+      ["get", "secrets", "kafka"],
+      ["list", "secrets"],
+      ["create", "pods/exec", "kafka"],
+      ["create", "clusterroles.rbac.authorization.k8s.io"],
+      ["create", "rolebindings.rbac.authorization.k8s.io", "kafka"],
+      ["delete", "namespaces"],
+      ["delete", "customresourcedefinitions.apiextensions.k8s.io"],
+      ["delete", "kafkaclusters.kafka.capstan.dev", "kafka"],
+      ["create", "kafkaclusters.kafka.capstan.dev", "kafka"],
+      ["patch", "leases.coordination.k8s.io", "kafka"],
+      ["impersonate", "serviceaccounts"],
+    ];
+    for (const [verb, resource, ns] of denied) {
+      assert.equal(await canI(verb, resource, ns), false, `${verb} ${resource} ${ns ?? "(all)"} is denied`);
+    }
+  });
+
+  test("with watched namespaces: Roles in those only", async () => {
+    await kubectl(["create", "namespace", "team-a"]);
+    await kubectl(["create", "namespace", "team-b"]);
+    const objs = installManifests({ namespace: "capstan-scoped", watchNamespaces: ["team-a"] });
+    assert.ok(!objs.some((o) => o.kind === "ClusterRole"));
+    await install(objs);
+    const scopedSa = "system:serviceaccount:capstan-scoped:capstan-operator";
+    const can = async (verb: string, resource: string, ns: string) =>
+      (await cp.kubectl(["auth", "can-i", verb, resource, `--as=${scopedSa}`, "-n", ns])).stdout.trim() ===
+      "yes";
+    assert.ok(await can("patch", "statefulsets.apps", "team-a"));
+    assert.ok(await can("watch", "kafkaclusters.kafka.capstan.dev", "team-a"));
+    assert.ok(!(await can("patch", "statefulsets.apps", "team-b")));
+    assert.ok(!(await can("list", "kafkaclusters.kafka.capstan.dev", "team-b")));
+    assert.ok(await can("update", "leases.coordination.k8s.io", "capstan-scoped"));
+    await kubectl([
+      "rollout",
+      "status",
+      "deployment/capstan-operator",
+      "-n",
+      "capstan-scoped",
+      "--timeout=90s",
+    ]);
+  });
+});
