@@ -4,7 +4,8 @@
 // do what the operator does (operator/runtime/resources.ts) and nothing more. Skipped when
 // test/setup/k8s.sh has not built the binaries, except on CI, where that is a failure.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import net from "node:net";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +14,8 @@ import { after, before, describe, test } from "node:test";
 import type { Manifest } from "../../charts/install.ts";
 import { crds, installManifests, installYaml } from "../../charts/install.ts";
 import { LEASE, OPERATOR_RESOURCES } from "../../operator/runtime/resources.ts";
-import { k8sUnavailable, startControlPlane } from "../k8s/harness.ts";
+import { k8sUnavailable, startControlPlane, waitFor } from "../k8s/harness.ts";
+import { createVolumes } from "../k8s/operator-fixtures.ts";
 import type { ControlPlane } from "../k8s/harness.ts";
 import { applyInOrder, dryRunThenApply as applyYaml, kubectlOk, monitoringCrds, toYaml } from "./fixtures.ts";
 
@@ -173,6 +175,102 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
     }
   });
 
+  test("the operator runs with the Deployment's args and env as its ServiceAccount and reconciles examples/dev", async () => {
+    // What the kubelet would run: the image's ENTRYPOINT (node /app/bin/capstan.ts, see
+    // test/deploy/dockerfile.test.ts) with the container's args, the env with its field
+    // references resolved, and the ServiceAccount's token (here a kubeconfig holding one).
+    const dep = installManifests().find((o) => o.kind === "Deployment") as unknown as {
+      spec: {
+        template: {
+          spec: {
+            serviceAccountName: string;
+            containers: Array<{
+              args: string[];
+              env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+              readinessProbe: { httpGet: { path: string } };
+            }>;
+          };
+        };
+      };
+    };
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0];
+    const podName = "capstan-operator-7d9f8-abcde";
+    const fields: Record<string, string> = { "metadata.name": podName, "metadata.namespace": NS };
+    const env: Record<string, string> = {};
+    for (const e of c.env) {
+      const v = e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath ?? ""];
+      assert.ok(
+        v !== undefined,
+        `env ${e.name}: only values and metadata field references are resolved here`,
+      );
+      env[e.name] = v;
+    }
+    const port = await freePort();
+    const args = c.args.map((a) => (a.startsWith("--metrics-port=") ? `--metrics-port=${port}` : a));
+    assert.ok(args.length === c.args.length && args.includes(`--metrics-port=${port}`));
+    const kubeconfig = await cp.kubeconfigFor(pod.serviceAccountName, NS);
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO, "bin/capstan.ts"), ...args, `--kubeconfig=${kubeconfig}`],
+      {
+        env: { ...process.env, ...env, CAPSTAN_LOG_LEVEL: "info" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d));
+    child.stderr.on("data", (d: Buffer) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor("the operator's readiness probe", async () => {
+        return (await fetch(`${url}${c.readinessProbe.httpGet.path}`)).status === 200;
+      });
+      // The lease named in the args, in the pod's namespace, held by the pod's name.
+      await waitFor("the leader lease", async () => {
+        const lease = JSON.parse(await kubectl(["get", "lease", "capstan-operator", "-n", NS, "-o", "json"]));
+        return lease.spec.holderIdentity === podName;
+      });
+
+      await kubectl(["create", "namespace", "kafka-dev"]);
+      await createVolumes(cp, 2, "dev");
+      const dir = path.join(REPO, "examples/dev");
+      await kubectl(["apply", "--server-side", "--dry-run=server", "-n", "kafka-dev", "-f", dir]);
+      await kubectl(["apply", "--server-side", "-n", "kafka-dev", "-f", dir]);
+      const kc = await waitFor(
+        "KafkaCluster dev Ready",
+        async () => {
+          const obj = JSON.parse(
+            await kubectl(["get", "kafkacluster", "dev", "-n", "kafka-dev", "-o", "json"]),
+          );
+          const ready = (obj.status?.conditions ?? []).find((x: { type: string }) => x.type === "Ready");
+          return ready?.status === "True" ? obj : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 500 },
+      );
+      assert.equal(kc.status.observedGeneration, kc.metadata.generation);
+      assert.equal(kc.status.readyBrokers, 1);
+      assert.match(kc.status.bootstrapServers, /kafka-dev\.svc:9092/);
+      // The EXTERNAL listener: the bootstrap node port kind-config.yaml publishes, and broker 0's.
+      const svcs = JSON.parse(await kubectl(["get", "services", "-n", "kafka-dev", "-o", "json"])) as {
+        items: Array<{ spec: { type: string; ports: Array<{ nodePort?: number }> } }>;
+      };
+      const nodePorts = svcs.items
+        .filter((s) => s.spec.type === "NodePort")
+        .flatMap((s) => s.spec.ports.map((p) => p.nodePort))
+        .sort();
+      assert.deepEqual(nodePorts, [30092, 30093]);
+    } finally {
+      // SIGTERM, as the kubelet sends it: the operator releases the lease and exits 0.
+      child.kill("SIGTERM");
+      const code = await exited;
+      assert.equal(code, 0, output);
+    }
+    const lease = JSON.parse(await kubectl(["get", "lease", "capstan-operator", "-n", NS, "-o", "json"]));
+    assert.ok(!lease.spec.holderIdentity, `the lease is released: ${JSON.stringify(lease.spec)}`);
+  });
+
   test("with watched namespaces: Roles in those only", async () => {
     await kubectl(["create", "namespace", "team-a"]);
     await kubectl(["create", "namespace", "team-b"]);
@@ -198,3 +296,14 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
     ]);
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
