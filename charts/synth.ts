@@ -6,6 +6,7 @@
 //   --namespace <ns>         the operator's namespace (default capstan-system)
 //   --image <image>          the operator image (default capstan/operator:<version>)
 //   --broker-image <repo>    the broker image repository (default capstan/broker)
+//   --broker-version <tag>   the broker image tag (default the package version)
 //   --watch-namespace <ns>   watch only this namespace (repeatable; default all)
 //   --service-monitor        add a ServiceMonitor (needs the prometheus-operator CRDs)
 //   --prometheus-rule        add the consumer-lag PrometheusRule (same)
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     namespace: { type: "string" },
     image: { type: "string" },
     "broker-image": { type: "string" },
+    "broker-version": { type: "string" },
     "watch-namespace": { type: "string", multiple: true },
     "service-monitor": { type: "boolean", default: false },
     "prometheus-rule": { type: "boolean", default: false },
@@ -51,6 +53,7 @@ const yaml = installYaml({
   namespace: values.namespace,
   image: values.image,
   brokerImage: values["broker-image"],
+  brokerVersion: values["broker-version"],
   watchNamespaces: values["watch-namespace"],
   serviceMonitor: values["service-monitor"] || values.monitoring,
   prometheusRule: values["prometheus-rule"] || values.monitoring,
