@@ -5,8 +5,10 @@
 // the test checks the repository paths they point at exist. Skipped when test/setup/k8s.sh has
 // not built the binaries, except on CI, where that is a failure.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { crds } from "../../charts/install.ts";
 import type { KafkaCluster, KafkaTopic } from "../../operator/api/types.ts";
@@ -58,6 +60,19 @@ describe("examples without an API server", () => {
       }
     });
   }
+
+  test("capstan lint finds nothing to report in any of them", async () => {
+    for (const dir of KAFKA_DIRS) {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [path.join(REPO, "bin/capstan.ts"), "lint", dir],
+        {
+          cwd: REPO,
+        },
+      );
+      assert.match(stdout, /^0 errors, 0 other findings$/m, `${dir}:\n${stdout}`);
+    }
+  });
 
   test("examples/naming has the four conventions, each with a template of four segments", () => {
     const templates = load("examples/naming")

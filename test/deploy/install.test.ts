@@ -295,6 +295,40 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
       "--timeout=90s",
     ]);
   });
+
+  test("uninstalling by label as docs/install.md says keeps the CRDs, the clusters and their volumes", async () => {
+    const doc = await readFile(path.join(REPO, "docs/install.md"), "utf8");
+    const commands = [
+      ...doc.matchAll(/^ {2}kubectl (delete .*-l app\.kubernetes\.io\/name=capstan-operator)$/gm),
+    ].map((m) => m[1].split(/\s+/));
+    assert.equal(commands.length, 3);
+    for (const args of commands) await kubectl(args);
+    assert.equal(
+      (
+        await kubectl([
+          "get",
+          "deployments,services,serviceaccounts,roles,rolebindings",
+          "-n",
+          NS,
+          "-l",
+          "app.kubernetes.io/name=capstan-operator",
+          "-o",
+          "name",
+        ])
+      ).trim(),
+      "",
+    );
+    assert.equal(
+      (
+        await kubectl(["get", "clusterroles", "-l", "app.kubernetes.io/name=capstan-operator", "-o", "name"])
+      ).trim(),
+      "",
+    );
+    assert.equal((await kubectl(["get", "roles", "-n", "team-a", "-o", "name"])).trim(), "");
+    await kubectl(["get", "crd/kafkaclusters.kafka.capstan.dev", "crd/kafkatopics.kafka.capstan.dev"]);
+    await kubectl(["get", "kafkacluster/dev", "statefulset/dev-broker", "-n", "kafka-dev"]);
+    assert.notEqual((await kubectl(["get", "pvc", "-n", "kafka-dev", "-o", "name"])).trim(), "");
+  });
 });
 
 function freePort(): Promise<number> {

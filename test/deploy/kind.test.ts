@@ -169,6 +169,25 @@ describe("tools/kind scripts", () => {
     assert.match(e2e, /kcat -b "\$BOOTSTRAP" -C -t "\$TOPIC" -o beginning -e/);
   });
 
+  test("docs/install.md's five kind commands use the scripts, examples/dev and its bootstrap node port", () => {
+    const doc = read("docs/install.md");
+    const section = doc.slice(doc.indexOf("## On kind, in five commands"));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    const commands = block
+      .split("\n")
+      .map((l) => l.replace(/\s+#.*$/, "").trim())
+      .filter(Boolean);
+    assert.equal(commands.length, 5, block);
+    const external = (dev.spec.listeners ?? []).find((l) => l.type === "nodeport")!;
+    assert.deepEqual(commands, [
+      "npm run kind:up",
+      "kubectl create namespace kafka",
+      "kubectl apply --server-side -n kafka -f examples/dev/",
+      `kubectl wait -n kafka kafkacluster/${dev.metadata.name} --for=condition=Ready --timeout=5m`,
+      `kcat -b ${external.advertisedHost}:${external.nodePort} -L`,
+    ]);
+  });
+
   test("stop with a clear message, before doing anything, when a tool is missing", async () => {
     // A PATH with only what common.sh itself uses: no docker, kind, kubectl or kcat.
     const bin = mkdtempSync(path.join(os.tmpdir(), "capstan-kind-path-"));

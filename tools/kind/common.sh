@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this
 # Shared by tools/kind/*.sh (sourced, not run): settings, checks and helpers.
 # Overridable: CAPSTAN_KIND_CLUSTER (default capstan), CAPSTAN_IMAGE_TAG (default: the
 # package version, which the install manifests use for both images).

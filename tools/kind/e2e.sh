@@ -3,6 +3,7 @@
 # EXTERNAL NodePort listener advertised as 127.0.0.1:30093, bootstrap 127.0.0.1:30092), and a
 # record produced and consumed from the host with kcat through the published node ports.
 # CAPSTAN_KIND_KEEP=0 deletes the cluster afterwards (kept by default, for a look around).
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 need kcat "the kcat package (Debian/Ubuntu: apt-get install kcat; macOS: brew install kcat)"

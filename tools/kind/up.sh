@@ -3,6 +3,7 @@
 # ports 30092-30095 published on 127.0.0.1) with the Capstan operator installed from the
 # images built here. Idempotent: an existing cluster is reused, the images are rebuilt and
 # reloaded, the manifests re-applied, and the operator restarted onto the new image.
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 need docker "https://docs.docker.com/engine/install/"
