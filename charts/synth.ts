@@ -13,6 +13,8 @@
 //   --dashboard              add the Grafana dashboard ConfigMap (label grafana_dashboard: "1")
 //   --monitoring             all three
 //   --check                  write nothing; exit 1 if charts/capstan or charts/kustomize is stale
+//   --manifests-only         write the manifests only, not charts/capstan and charts/kustomize
+//                            (implied by --out -)
 //
 // The options shape dist/install.yaml only; the chart and the base take theirs as Helm values
 // and kustomize overlays.
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     dashboard: { type: "boolean", default: false },
     monitoring: { type: "boolean", default: false },
     check: { type: "boolean", default: false },
+    "manifests-only": { type: "boolean", default: false },
   },
 });
 
@@ -68,6 +71,9 @@ if (values.out === "-") {
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }
 
+// Standard output is for piping the manifests somewhere: leave the repository alone then.
+if (values["manifests-only"] || values.out === "-") process.exit(0);
+
 // Files no longer generated are removed; the rest rewritten.
 for (const stale of outOfDate(files)) {
   const m = / \(not generated\)$/.exec(stale);
@@ -78,4 +84,4 @@ for (const [rel, content] of Object.entries(files)) {
   mkdirSync(path.dirname(abs), { recursive: true });
   writeFileSync(abs, content);
 }
-if (values.out !== "-") console.log("wrote charts/capstan/ and charts/kustomize/");
+console.log("wrote charts/capstan/ and charts/kustomize/");

@@ -26,7 +26,7 @@ log "loading the images into the nodes"
 kind load docker-image --name "$CLUSTER" "$BROKER_IMAGE" "$OPERATOR_IMAGE"
 
 log "installing the operator (dist/install.yaml)"
-node charts/synth.ts --out dist/install.yaml --image "$OPERATOR_IMAGE" --broker-version "$TAG"
+node charts/synth.ts --manifests-only --out dist/install.yaml --image "$OPERATOR_IMAGE" --broker-version "$TAG"
 # Server-side: the CRDs are too large for client-side apply's last-applied annotation.
 # The CRDs must be Established before anything uses them; install.yaml holds no custom
 # resources, so one apply is enough.
