@@ -54,9 +54,13 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
 
   test("npm run synth writes the same manifests as installYaml()", async () => {
     const out = path.join(tmp, "install.yaml");
-    const { stdout } = await promisify(execFile)(process.execPath, ["charts/synth.ts", "--manifests-only", "--out", out], {
-      cwd: REPO,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["charts/synth.ts", "--manifests-only", "--out", out],
+      {
+        cwd: REPO,
+      },
+    );
     assert.match(stdout, /wrote /);
     assert.equal(await readFile(out, "utf8"), installYaml());
   });
