@@ -1,8 +1,10 @@
 // The install manifests (charts/install.ts, `npm run synth`) against the real API server of
 // the test control plane (test/k8s/harness.ts): every object passes a server-side dry run
 // and then applies for real, the operator Deployment rolls out, and its ServiceAccount can
-// do what the operator does (operator/runtime/resources.ts) and nothing more. Skipped when
-// test/setup/k8s.sh has not built the binaries, except on CI, where that is a failure.
+// do what the operator does (operator/runtime/resources.ts) and nothing more; the operator,
+// started with the Deployment's args and env and that ServiceAccount's token only, reconciles
+// examples/dev; and the uninstall commands of docs/install.md keep the CRDs and the data.
+// Skipped when test/setup/k8s.sh has not built the binaries, except on CI (a failure).
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import net from "node:net";
