@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { parse as parseYaml } from "yaml";
 import { after, before, describe, test } from "node:test";
 import { outOfDate } from "../../charts/generated.ts";
 import type { InstallOptions } from "../../charts/install.ts";
@@ -104,6 +105,24 @@ describe("generated chart files", () => {
         readFileSync(path.join(REPO, "crds", f), "utf8"),
       );
     }
+  });
+
+  test("docs/install.md documents every Helm value", () => {
+    const values = parseYaml(readFileSync(path.join(CHART, "values.yaml"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    const leaves = (o: Record<string, unknown>, prefix = ""): string[] =>
+      Object.entries(o).flatMap(([k, v]) =>
+        // resources and the label maps are documented as a whole.
+        v && typeof v === "object" && !Array.isArray(v) && !["resources", "labels"].includes(k)
+          ? leaves(v as Record<string, unknown>, `${prefix}${k}.`)
+          : [`${prefix}${k}`],
+      );
+    const doc = readFileSync(path.join(REPO, "docs/install.md"), "utf8");
+    const table = doc.slice(doc.indexOf("## With Helm"), doc.indexOf("## With kustomize"));
+    for (const leaf of leaves(values))
+      assert.ok(table.includes(`\`${leaf}\``), `${leaf} is in the Helm values table`);
   });
 
   test("the admission policy option is refused, not silently ignored", () => {
