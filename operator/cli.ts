@@ -1,4 +1,4 @@
-// `capstan operator`: runs the operator (KafkaCluster reconciler on the controller runtime,
+// `capstan operator`: runs the operator (KafkaCluster and KafkaTopic reconcilers on the controller runtime,
 // leader election, the health/metrics server) until SIGTERM, then shuts down gracefully:
 // informers stop, running reconciles finish, the lease is released so a standby takes
 // over at once. startOperator() is the same thing as a function, for tests.
@@ -13,6 +13,8 @@ import { DEFAULT_IMAGE_REPOSITORY } from "./cluster/desired.ts";
 import type { KafkaAdmin } from "./cluster/kafka-admin.ts";
 import { KafkaClusterReconciler } from "./cluster/reconciler.ts";
 import { Manager } from "./runtime/manager.ts";
+import type { TopicKafkaFactory } from "./topic/reconciler.ts";
+import { KafkaTopicReconciler } from "./topic/reconciler.ts";
 import type { OperatorServer } from "./server.ts";
 import { startOperatorServer } from "./server.ts";
 
@@ -45,6 +47,10 @@ export interface OperatorOptions {
   retryPeriodMs?: number;
   log?: Logger;
   admin?: KafkaAdmin;
+  /** How the KafkaTopic reconciler reaches a cluster's brokers (tests: a local broker). */
+  topicKafka?: TopicKafkaFactory;
+  /** How often a converged KafkaTopic is compared with Kafka again; 60 s by default. */
+  topicResyncMs?: number;
   onLeadershipLost?: () => void;
 }
 
@@ -103,6 +109,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       admin: o.admin,
     }),
   );
+  manager.register(new KafkaTopicReconciler({ kafka: o.topicKafka, resyncMs: o.topicResyncMs }));
   const server =
     o.metricsPort >= 0
       ? await startOperatorServer(manager, manager.metrics.registry, {
