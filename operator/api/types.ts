@@ -320,8 +320,23 @@ export interface KafkaTopicSpec {
    * @asType integer
    */
   replicationFactor?: number;
-  /** Topic configs in Kafka's names, e.g. retention.ms: "86400000". */
+  /**
+   * Topic configs in Kafka's names, e.g. retention.ms: "86400000". Applied with
+   * IncrementalAlterConfigs; a topic override set or changed outside this resource (e.g.
+   * with kafka-configs.sh) is reverted, and an Event names what was reverted.
+   */
   config?: Record<string, string>;
+  /**
+   * What deleting this KafkaTopic does to the Kafka topic. Delete (the default): the
+   * operator's finalizer kafka.capstan.dev/topic-cleanup deletes the Kafka topic, then lets
+   * the resource go. Retain: the Kafka topic and its data are kept. The topic is also kept
+   * when its KafkaCluster is gone or being deleted. If the operator is not running, a
+   * KafkaTopic being deleted waits on the finalizer; to let it go without deleting the
+   * topic, remove the finalizer by hand:
+   * kubectl patch kafkatopic NAME -n NAMESPACE --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
+   * @default "Delete"
+   */
+  deletionPolicy?: "Delete" | "Retain";
 }
 
 export interface KafkaTopicStatus {

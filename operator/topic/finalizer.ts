@@ -1,6 +1,6 @@
 // The KafkaTopic finalizer: added before the operator does any Kafka work for a topic, so
 // that deleting the resource deletes the Kafka topic first; removed once the topic is
-// gone (or when the operator must not or cannot delete it: the Retain policy, a conflict
+// gone (or when the operator must not or cannot delete it: spec.deletionPolicy Retain, a conflict
 // loser, a KafkaCluster that is gone or being deleted). Changes use a JSON merge patch
 // carrying the resourceVersion seen, so a concurrent change to the finalizers fails with
 // 409 and the reconcile retries on fresh data instead of overwriting someone else's.
@@ -8,14 +8,12 @@ import type { KubeClient, KubeObject } from "../runtime/kube-client.ts";
 import { KAFKA_TOPIC } from "../runtime/resources.ts";
 
 export const TOPIC_FINALIZER = "kafka.capstan.dev/topic-cleanup";
-export const DELETION_POLICY_ANNOTATION = "kafka.capstan.dev/deletion-policy";
-
 /** An object with metadata.finalizers (which KubeObject does not declare). */
 export type Finalizable = KubeObject & { metadata?: { finalizers?: string[] } };
 
-/** Whether deleting the resource leaves the Kafka topic in place (deletion-policy: Retain). */
-export function retainsTopic(obj: KubeObject): boolean {
-  return obj.metadata?.annotations?.[DELETION_POLICY_ANNOTATION]?.toLowerCase() === "retain";
+/** Whether deleting the resource leaves the Kafka topic in place (spec.deletionPolicy: Retain). */
+export function retainsTopic(obj: { spec?: { deletionPolicy?: string } }): boolean {
+  return obj.spec?.deletionPolicy === "Retain";
 }
 
 export function hasFinalizer(obj: Finalizable): boolean {

@@ -7,7 +7,7 @@
 // made on the cluster behind the operator's back (kafka-configs.sh) are found and undone.
 //
 // On deletion the finalizer deletes the Kafka topic first, unless the resource says
-// kafka.capstan.dev/deletion-policy: Retain, it lost a name conflict, or its KafkaCluster
+// spec.deletionPolicy: Retain, it lost a name conflict, or its KafkaCluster
 // is gone or being deleted (a namespace being torn down must never hang on brokers that
 // are going away): then the finalizer is dropped without touching Kafka.
 import type { Condition, KafkaCluster, KafkaTopic, KafkaTopicStatus } from "../api/types.ts";
@@ -22,28 +22,28 @@ import { isConflict, isNotFound } from "../runtime/kube-client.ts";
 import type { ObjectKey, ReconcileContext, Reconciler, WatchSpec } from "../runtime/manager.ts";
 import { KAFKA_CLUSTER, KAFKA_TOPIC } from "../runtime/resources.ts";
 import type { WorkResult } from "../runtime/work-queue.ts";
-import { ApiVersions, DescribeConfigs, Metadata } from "../../protocol/generated/apis.ts";
-import { defaultMetadataRequest } from "../../protocol/generated/messages/MetadataRequest.ts";
-import { ZERO_UUID } from "../../protocol/wire/index.ts";
-import { BrokerConnection } from "../lag/connection.ts";
+import { ReassignmentUnsupportedError } from "../cluster/kafka-admin.ts";
 import type { Finalizable } from "./finalizer.ts";
 import { addFinalizer, hasFinalizer, removeFinalizer, retainsTopic } from "./finalizer.ts";
 import { TopicAdmin } from "./kafka-admin.ts";
 import type { ActualTopic, TopicAction, TopicPlan, TopicProblem } from "./plan.ts";
 import { planTopic, topicNameOf } from "./plan.ts";
+import type { ReassignmentProgress } from "./replicas.ts";
 
 export const TOPIC_FIELD_MANAGER = "capstan-topic";
 
-/** What the reconciler needs from a cluster's brokers (TopicAdmin, plus the topic id and effective configs). */
+/** What the reconciler needs from a cluster's brokers (TopicAdmin in kafka-admin.ts). */
 export interface TopicKafka {
   brokerCount(): Promise<number>;
   describe(name: string): Promise<ActualTopic | null>;
   apply(action: TopicAction): Promise<void>;
+  /** Starts or follows a replication factor change by reassignment; how far it is. */
+  changeReplicationFactor(name: string, to: number): Promise<ReassignmentProgress>;
   delete(name: string): Promise<void>;
   /** Kafka's topic id (Metadata v10+), "" when the brokers do not say. */
-  topicId?(name: string): Promise<string>;
+  topicId(name: string): Promise<string>;
   /** Every config of the topic with its effective value (own, broker or Kafka default). */
-  effectiveConfig?(name: string): Promise<Record<string, string>>;
+  effectiveConfig(name: string): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -58,6 +58,8 @@ export interface KafkaTopicReconcilerOptions {
   stalledRequeueMs?: number;
   /** How soon to look again while Kafka deletes a topic. */
   deletionPollMs?: number;
+  /** How soon to look again while partitions move to a new replication factor. */
+  reassignmentPollMs?: number;
 }
 
 type Topic = KafkaTopic & Finalizable;
@@ -83,10 +85,11 @@ export class KafkaTopicReconciler implements Reconciler {
   constructor(opts: KafkaTopicReconcilerOptions = {}) {
     this.opts = withDefaults(
       {
-        kafka: ((kc: KafkaCluster) => new KafkaTopicClient([bootstrapAddress(kc)])) as TopicKafkaFactory,
+        kafka: ((kc: KafkaCluster) => new TopicAdmin([bootstrapAddress(kc)])) as TopicKafkaFactory,
         resyncMs: 60_000,
         stalledRequeueMs: 60_000,
         deletionPollMs: 1000,
+        reassignmentPollMs: 2000,
       },
       opts,
     );
@@ -243,18 +246,13 @@ export class KafkaTopicReconciler implements Reconciler {
     }
 
     const specChanged = topic.metadata.generation !== topic.status?.observedGeneration;
-    const problems: TopicProblem[] = [...plan.problems];
+    const problems: Array<TopicProblem | Problem> = [...plan.problems];
+    let reassignment: string | undefined;
     for (const action of plan.actions) {
       if (action.kind === "change-replication-factor") {
-        try {
-          await kafka.apply(action);
-        } catch (err) {
-          problems.push({
-            reason: "ReplicationFactorUnavailable",
-            message: err instanceof Error ? err.message : String(err),
-            blocking: false,
-          });
-        }
+        const r = await this.changeReplicationFactor(topic, action, kafka, ctx);
+        reassignment = r.reassignment;
+        if (r.problem) problems.push(r.problem);
         continue;
       }
       await kafka.apply(action);
@@ -281,10 +279,12 @@ export class KafkaTopicReconciler implements Reconciler {
     const now = (await kafka.describe(name)) ?? actual;
     const extra: Partial<KafkaTopicStatus> = now ? observed(plan, now) : { topicName: name };
     if (now) {
-      if (kafka.topicId) extra.topicId = (await kafka.topicId(name)) || now.topicId || undefined;
-      if (kafka.effectiveConfig) extra.effectiveConfig = await kafka.effectiveConfig(name);
+      extra.topicId = (await kafka.topicId(name)) || now.topicId || undefined;
+      extra.effectiveConfig = await kafka.effectiveConfig(name);
     }
+    if (reassignment) extra.reassignment = reassignment;
     const problem = problems[0];
+    const stalled = problem !== undefined && !("stalled" in problem && problem.stalled === false);
     await this.report(current, ctx, {
       ready: problem ?? {
         reason: "TopicReady",
@@ -293,11 +293,57 @@ export class KafkaTopicReconciler implements Reconciler {
           (plan.warnings.length ? ` Policy warnings: ${plan.warnings.join("; ")}` : ""),
       },
       readyStatus: !problem,
-      stalled: Boolean(problem),
-      event: problem ? "Warning" : undefined,
+      stalled,
+      reconciling: problem !== undefined && !stalled,
+      event: stalled ? "Warning" : undefined,
       observed: extra,
     });
-    return { requeueAfterMs: problem ? this.opts.stalledRequeueMs : this.opts.resyncMs };
+    if (!problem) return { requeueAfterMs: this.opts.resyncMs };
+    return { requeueAfterMs: stalled ? this.opts.stalledRequeueMs : this.opts.reassignmentPollMs };
+  }
+
+  /**
+   * A replication factor change: starts the reassignment of the partitions not moved yet
+   * and reports progress (status.reassignment, Ready=False ReplicationFactorChanging while it
+   * runs), or a Stalled condition when the brokers cannot reassign partitions.
+   */
+  private async changeReplicationFactor(
+    topic: Topic,
+    action: Extract<TopicAction, { kind: "change-replication-factor" }>,
+    kafka: TopicKafka,
+    ctx: ReconcileContext,
+  ): Promise<{ reassignment: string; problem?: Problem }> {
+    const change = `replication factor ${action.from} to ${action.to}`;
+    try {
+      const p = await kafka.changeReplicationFactor(action.name, action.to);
+      if (!topic.status?.reassignment) {
+        await ctx.events.record(topic as KubeObject, {
+          type: "Normal",
+          reason: "ReplicationFactorChanging",
+          action: "AlterPartitionReassignments",
+          note: `Changing topic ${action.name}'s ${change} by partition reassignment.`,
+        });
+      }
+      const reassignment = `${p.done} of ${p.total} partitions at replication factor ${action.to}, ${p.moving} moving`;
+      return {
+        reassignment,
+        problem: {
+          reason: "ReplicationFactorChanging",
+          message: `Changing the ${change} by partition reassignment: ${reassignment}.`,
+          stalled: false,
+        },
+      };
+    } catch (err) {
+      if (!(err instanceof ReassignmentUnsupportedError)) throw err;
+      return {
+        reassignment: `not started: ${err.message}`,
+        problem: {
+          reason: "ReplicationFactorChangeUnsupported",
+          message: `Cannot change topic ${action.name}'s ${change}: ${err.message}. The topic keeps replication factor ${action.from}; everything else in the spec is applied.`,
+          stalled: true,
+        },
+      };
+    }
   }
 
   /**
@@ -311,6 +357,8 @@ export class KafkaTopicReconciler implements Reconciler {
       ready: { reason: string; message: string };
       readyStatus?: boolean;
       stalled?: boolean;
+      /** Work in progress (a reassignment): Reconciling=True. */
+      reconciling?: boolean;
       event?: "Warning";
       observed?: Partial<KafkaTopicStatus>;
     },
@@ -328,10 +376,14 @@ export class KafkaTopicReconciler implements Reconciler {
       },
       {
         type: "Reconciling",
-        status: "False",
+        status: r.reconciling ? "True" : "False",
         observedGeneration: generation,
         reason: ready ? "Converged" : r.ready.reason,
-        message: ready ? "The topic matches the spec." : "Waiting: see the Ready condition.",
+        message: ready
+          ? "The topic matches the spec."
+          : r.reconciling
+            ? r.ready.message
+            : "Waiting: see the Ready condition.",
       },
       {
         type: "Stalled",
@@ -414,6 +466,13 @@ export class KafkaTopicReconciler implements Reconciler {
   }
 }
 
+/** A condition reason the reconciler adds to the plan's problems; stalled: false means progress. */
+interface Problem {
+  reason: string;
+  message: string;
+  stalled: boolean;
+}
+
 function findCondition(status: KafkaTopicStatus | undefined, type: string): Condition | undefined {
   return status?.conditions?.find((c) => c.type === type);
 }
@@ -467,82 +526,5 @@ function actionEvent(
             action: "AlterConfigs",
             note: `Reverted configs of topic ${action.name} changed outside the operator: ${action.reverted.join(", ") || [...action.configs.keys()].join(", ") + " (missing)"}.`,
           };
-  }
-}
-
-/**
- * TopicAdmin (kafkajs) plus what kafkajs cannot ask: the topic id (Metadata v10+) and the
- * effective configs, over one short connection of the project's own protocol client.
- */
-export class KafkaTopicClient extends TopicAdmin implements TopicKafka {
-  private readonly bootstrap: string[];
-  private connection: Promise<{ conn: BrokerConnection; versions: Map<number, number> }> | undefined;
-
-  constructor(bootstrap: string[], clientId = "capstan-operator") {
-    super(bootstrap, clientId);
-    this.bootstrap = bootstrap;
-  }
-
-  private raw(): Promise<{ conn: BrokerConnection; versions: Map<number, number> }> {
-    this.connection ??= (async () => {
-      const address = this.bootstrap[0];
-      const i = address.lastIndexOf(":");
-      const conn = await BrokerConnection.open({
-        host: address.slice(0, i),
-        port: Number(address.slice(i + 1)),
-        clientId: "capstan-operator",
-        connectTimeoutMs: 3000,
-      });
-      const res = await conn.request(
-        ApiVersions,
-        0,
-        { clientSoftwareName: "", clientSoftwareVersion: "" },
-        10_000,
-      );
-      return { conn, versions: new Map(res.apiKeys.map((k) => [k.apiKey, k.maxVersion])) };
-    })();
-    return this.connection;
-  }
-
-  async topicId(name: string): Promise<string> {
-    const { conn, versions } = await this.raw();
-    const max = versions.get(Metadata.apiKey) ?? 0;
-    if (max < 10) return "";
-    const res = await conn.request(
-      Metadata,
-      Math.min(max, 12),
-      { ...defaultMetadataRequest(), topics: [{ topicId: ZERO_UUID, name }], allowAutoTopicCreation: false },
-      10_000,
-    );
-    const id = res.topics.find((t) => t.name === name)?.topicId;
-    return id && id !== ZERO_UUID ? id : "";
-  }
-
-  async effectiveConfig(name: string): Promise<Record<string, string>> {
-    const { conn, versions } = await this.raw();
-    const max = versions.get(DescribeConfigs.apiKey);
-    if (max === undefined) return {};
-    const res = await conn.request(
-      DescribeConfigs,
-      Math.min(max, 4),
-      {
-        resources: [{ resourceType: 2, resourceName: name, configurationKeys: null }],
-        includeSynonyms: false,
-        includeDocumentation: false,
-      },
-      10_000,
-    );
-    const out: Record<string, string> = {};
-    for (const c of res.results[0]?.configs ?? []) {
-      if (!c.isSensitive && c.value !== null) out[c.name] = c.value;
-    }
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
-  }
-
-  override async close(): Promise<void> {
-    const c = this.connection;
-    this.connection = undefined;
-    if (c) (await c.catch(() => undefined))?.conn.close();
-    await super.close();
   }
 }

@@ -11,8 +11,10 @@ import type { Admin } from "kafkajs";
 import type { RunningOperator } from "../../operator/cli.ts";
 import { startOperator } from "../../operator/cli.ts";
 import { TOPIC_FINALIZER } from "../../operator/topic/finalizer.ts";
-import { KafkaTopicClient } from "../../operator/topic/reconciler.ts";
+import { TopicAdmin } from "../../operator/topic/kafka-admin.ts";
 import { createLogger } from "../../lib/logger.ts";
+import { kafkaCli } from "../interop/kafka-cli.ts";
+import { explain } from "../interop/helpers.ts";
 import type { TestBroker } from "../setup/capstan.ts";
 import { startCapstan } from "../setup/capstan.ts";
 import { k8sUnavailable, startControlPlane, waitFor } from "./harness.ts";
@@ -59,7 +61,11 @@ describe(
         metricsPort: -1,
         identity: "topic-test",
         admin: new FakeKafka(),
-        topicKafka: () => new KafkaTopicClient([broker.bootstrap]),
+        topicKafka: (kc) => {
+          const kafka = new TopicAdmin([broker.bootstrap]);
+          if (kc.metadata.namespace === "rf") kafka.brokerCount = async () => 3;
+          return kafka;
+        },
         topicResyncMs: 1000,
         log: createLogger("operator"),
       });
@@ -146,19 +152,33 @@ describe(
       });
       assert.equal(t.status.observedGeneration, t.metadata.generation);
 
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [{ type: 2, name: "orders", configEntries: [{ name: "retention.ms", value: "1000" }] }],
-      });
+      // Drift made with Kafka's own configs CLI (IncrementalAlterConfigs): a changed value
+      // and an override the spec does not have; both are reverted, and an Event says so.
+      const drifted = await kafkaCli("configs", [
+        "--bootstrap-server",
+        broker.bootstrap,
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        "orders",
+        "--alter",
+        "--add-config",
+        "retention.ms=1000,segment.bytes=1048576",
+      ]);
+      assert.equal(drifted.code, 0, explain(drifted));
       await waitFor(
         "drift reverted",
-        async () => (await topicConfig("orders", "retention.ms")) === "3600000",
+        async () =>
+          (await topicConfig("orders", "retention.ms")) === "3600000" &&
+          (await topicConfig("orders", "segment.bytes")) !== "1048576",
       );
       const drift = await waitFor("DriftReverted event", async () => {
         const e = await events("create", "DriftReverted");
         return e.length ? e : undefined;
       });
-      assert.match(drift[0].note, /retention\.ms=1000/);
+      assert.match(drift[0].note, /retention\.ms=1000 \(now 3600000\)/);
+      assert.match(drift[0].note, /segment\.bytes=1048576 \(removed\)/);
+      assert.equal(drift[0].type, "Normal");
     });
 
     test("an existing topic of the same name is adopted", async () => {
@@ -185,18 +205,56 @@ describe(
       assert.ok(!(await kafkaTopics()).includes("huge"));
     });
 
+    test("a naming violation names the rule, the offending segment and a name that passes", async () => {
+      await namespaceWithCluster("naming", {
+        topicPolicy: {
+          naming: {
+            template: "{env}.{team}.{app}.{type}",
+            segments: {
+              env: { values: ["dev", "stg", "prd"] },
+              team: { pattern: "[a-z0-9-]+" },
+              app: { pattern: "[a-z0-9-]+" },
+              type: { values: ["json", "avro", "proto"] },
+            },
+          },
+        },
+      });
+      await apply(
+        cp,
+        topicResource("naming", "bad", { topicName: "qa.payments.ledger.json", partitions: 1 }),
+      );
+      const t = await waitCondition("naming", "bad", "Ready", "False", "PolicyViolation");
+      const message = condition(t, "Ready")!.message;
+      assert.match(message, /\[naming\]/);
+      assert.match(message, /segment env is "qa" \(env must be one of dev, stg, prd\)/);
+      assert.match(message, /A name that passes: "dev\.payments\.ledger\.json"/);
+      assert.ok(!(await kafkaTopics()).includes("qa.payments.ledger.json"));
+      await apply(
+        cp,
+        topicResource("naming", "good", { topicName: "prd.payments.ledger.json", partitions: 1 }),
+      );
+      await waitCondition("naming", "good", "Ready", "True");
+    });
+
+    test("a replication factor change the brokers cannot carry out is reported, the rest applied", async () => {
+      // The test broker is one node without AlterPartitionReassignments; the operator is
+      // told the "rf" cluster has three brokers so the change is planned and attempted.
+      await namespaceWithCluster("rf");
+      await apply(cp, topicResource("rf", "rf-topic", { partitions: 1, replicationFactor: 1 }));
+      await waitCondition("rf", "rf-topic", "Ready", "True");
+      await apply(cp, topicResource("rf", "rf-topic", { partitions: 2, replicationFactor: 3 }));
+      const t = await waitCondition("rf", "rf-topic", "Ready", "False", "ReplicationFactorChangeUnsupported");
+      assert.match(condition(t, "Ready")!.message, /replication factor 1 to 3/);
+      assert.equal(condition(t, "Stalled")?.status, "True");
+      assert.match(t.status.reassignment, /^not started: /);
+      assert.equal(t.status.replicationFactor, 1);
+      await waitFor("the partitions grew anyway", async () => (await partitionsOf("rf-topic")) === 2);
+    });
+
     test("delete → the Kafka topic goes, then the resource; Retain keeps the topic", async () => {
       await namespaceWithCluster("delete");
       await apply(cp, topicResource("delete", "gone", { partitions: 1 }));
-      await apply(
-        cp,
-        topicResource(
-          "delete",
-          "kept",
-          { partitions: 1 },
-          { annotations: { "kafka.capstan.dev/deletion-policy": "Retain" } },
-        ),
-      );
+      await apply(cp, topicResource("delete", "kept", { partitions: 1, deletionPolicy: "Retain" }));
       await waitCondition("delete", "gone", "Ready", "True");
       await waitCondition("delete", "kept", "Ready", "True");
       await kubectlOk(cp, [
