@@ -64,6 +64,7 @@ describe(
         topicKafka: (kc) => {
           const kafka = new TopicAdmin([broker.bootstrap]);
           if (kc.metadata.namespace === "rf") kafka.brokerCount = async () => 3;
+          if (kc.metadata.namespace === "rf-progress") reassigningBrokers(kafka);
           return kafka;
         },
         topicResyncMs: 1000,
@@ -77,6 +78,27 @@ describe(
       await broker?.close();
       await cp?.stop();
     });
+
+    /**
+     * The one test broker cannot move replicas; in namespace rf-progress the operator sees
+     * three brokers that do: each changeReplicationFactor call moves the partitions a step,
+     * and describe() reports the new replication factor once the third step is done.
+     */
+    const reassignment = { steps: 0 };
+    const reassigningBrokers = (kafka: TopicAdmin) => {
+      const describe = kafka.describe.bind(kafka);
+      kafka.brokerCount = async () => 3;
+      kafka.describe = async (name) => {
+        const t = await describe(name);
+        return t && reassignment.steps >= 3 ? { ...t, replicationFactor: 3 } : t;
+      };
+      kafka.changeReplicationFactor = async (name) => {
+        const total = (await describe(name))!.partitions;
+        reassignment.steps++;
+        const done = reassignment.steps >= 3 ? total : 0;
+        return { total, done, moving: total - done };
+      };
+    };
 
     const get = (args: string[]) => getJson<Obj>(cp, args);
     const kt = (ns: string, name: string) => get(["kafkatopic", name, "-n", ns]);
@@ -249,6 +271,31 @@ describe(
       assert.match(t.status.reassignment, /^not started: /);
       assert.equal(t.status.replicationFactor, 1);
       await waitFor("the partitions grew anyway", async () => (await partitionsOf("rf-topic")) === 2);
+    });
+
+    test("a replication factor change reports its progress in status until it completes", async () => {
+      await namespaceWithCluster("rf-progress");
+      await apply(cp, topicResource("rf-progress", "moving", { partitions: 2, replicationFactor: 1 }));
+      await waitCondition("rf-progress", "moving", "Ready", "True");
+      await apply(cp, topicResource("rf-progress", "moving", { partitions: 2, replicationFactor: 3 }));
+      const during = await waitCondition(
+        "rf-progress",
+        "moving",
+        "Ready",
+        "False",
+        "ReplicationFactorChanging",
+      );
+      assert.equal(during.status.reassignment, "0 of 2 partitions at replication factor 3, 2 moving");
+      assert.equal(condition(during, "Reconciling")?.status, "True");
+      assert.equal(condition(during, "Stalled")?.status, "False");
+      assert.match(
+        condition(during, "Ready")!.message,
+        /replication factor 1 to 3 by partition reassignment/,
+      );
+      const done = await waitCondition("rf-progress", "moving", "Ready", "True");
+      assert.equal(done.status.replicationFactor, 3);
+      assert.equal(done.status.reassignment, undefined);
+      assert.equal((await events("rf-progress", "ReplicationFactorChanging")).length, 1);
     });
 
     test("delete → the Kafka topic goes, then the resource; Retain keeps the topic", async () => {
