@@ -158,7 +158,7 @@ function parsePositive(v: string): number {
 export function registerOperatorCommand(program: Command): void {
   program
     .command("operator")
-    .description("run the Kubernetes operator for KafkaCluster resources")
+    .description("run the Kubernetes operator for KafkaCluster and KafkaTopic resources")
     .option(
       "-n, --namespace <ns>",
       "watch this namespace (repeatable; all namespaces when unset)",
@@ -191,6 +191,12 @@ export function registerOperatorCommand(program: Command): void {
     .option("--broker-version <tag>", "broker image tag when spec.version is unset", PKG_VERSION)
     .option("--concurrency <n>", "most reconciles at once", parsePositive, 4)
     .option("--resync-minutes <n>", "reconcile every resource again this often", parsePositive, 10)
+    .option(
+      "--topic-resync-seconds <n>",
+      "compare every ready KafkaTopic with its Kafka topic this often (reverts config drift)",
+      parsePositive,
+      60,
+    )
     .action(
       async (opts: {
         namespace: string[];
@@ -206,6 +212,7 @@ export function registerOperatorCommand(program: Command): void {
         brokerVersion: string;
         concurrency: number;
         resyncMinutes: number;
+        topicResyncSeconds: number;
       }) => {
         const log = createLogger("operator");
         let leadershipLost: () => void = () => {};
@@ -228,6 +235,7 @@ export function registerOperatorCommand(program: Command): void {
           brokerVersion: opts.brokerVersion,
           concurrency: opts.concurrency,
           resyncPeriodMs: opts.resyncMinutes * 60_000,
+          topicResyncMs: opts.topicResyncSeconds * 1000,
           log,
           onLeadershipLost: () => leadershipLost(),
         });
