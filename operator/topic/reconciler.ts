@@ -81,6 +81,14 @@ export class KafkaTopicReconciler implements Reconciler {
     },
   ];
   private readonly opts: Required<KafkaTopicReconcilerOptions>;
+  /**
+   * Resources (namespace/name -> uid) whose Kafka topic this operator created or adopted,
+   * and those with a replication factor change under way: the next reconcile may run on a
+   * cached object that does not show the status just written yet, and must not announce
+   * the same adoption or reassignment again.
+   */
+  private readonly established = new Map<string, string>();
+  private readonly reassigning = new Map<string, string>();
 
   constructor(opts: KafkaTopicReconcilerOptions = {}) {
     this.opts = withDefaults(
@@ -99,6 +107,8 @@ export class KafkaTopicReconciler implements Reconciler {
     const topic = ctx.cache<Topic>(KAFKA_TOPIC).get(key.namespace, key.name);
     if (!topic) {
       ctx.metrics.resourceReady.remove({ kind: this.kind, namespace: key.namespace, name: key.name });
+      this.established.delete(`${key.namespace}/${key.name}`);
+      this.reassigning.delete(`${key.namespace}/${key.name}`);
       return;
     }
     const clusterName = topic.metadata.labels?.[CLUSTER_LABEL];
@@ -258,7 +268,12 @@ export class KafkaTopicReconciler implements Reconciler {
       await kafka.apply(action);
       await ctx.events.record(topic as KubeObject, actionEvent(action, specChanged));
     }
-    if (actual && !topic.status?.topicId && !plan.actions.some((a) => a.kind === "create")) {
+    if (reassignment === undefined) this.reassigning.delete(keyOf(topic));
+    const key = keyOf(topic);
+    const uid = topic.metadata.uid ?? "";
+    const announced = topic.status?.topicId !== undefined || this.established.get(key) === uid;
+    this.established.set(key, uid);
+    if (actual && !announced) {
       await ctx.events.record(topic as KubeObject, {
         type: "Normal",
         reason: "TopicAdopted",
@@ -316,7 +331,10 @@ export class KafkaTopicReconciler implements Reconciler {
     const change = `replication factor ${action.from} to ${action.to}`;
     try {
       const p = await kafka.changeReplicationFactor(action.name, action.to);
-      if (!topic.status?.reassignment) {
+      const key = keyOf(topic);
+      const uid = topic.metadata.uid ?? "";
+      if (!topic.status?.reassignment && this.reassigning.get(key) !== uid) {
+        this.reassigning.set(key, uid);
         await ctx.events.record(topic as KubeObject, {
           type: "Normal",
           reason: "ReplicationFactorChanging",
@@ -471,6 +489,10 @@ interface Problem {
   reason: string;
   message: string;
   stalled: boolean;
+}
+
+function keyOf(t: Topic): string {
+  return `${t.metadata.namespace ?? ""}/${t.metadata.name}`;
 }
 
 function findCondition(status: KafkaTopicStatus | undefined, type: string): Condition | undefined {

@@ -212,6 +212,31 @@ describe(
       assert.equal((await events("adopt", "TopicAdopted")).length, 1);
     });
 
+    test("fewer partitions than Kafka has: PartitionDecreaseRefused, configs still applied", async () => {
+      await namespaceWithCluster("shrink");
+      await admin.createTopics({ topics: [{ topic: "wide", numPartitions: 4, replicationFactor: 1 }] });
+      await apply(
+        cp,
+        topicResource("shrink", "wide", { partitions: 2, config: { "retention.ms": "7200000" } }),
+      );
+      const t = await waitCondition("shrink", "wide", "Ready", "False", "PartitionDecreaseRefused");
+      assert.match(
+        condition(t, "Ready")!.message,
+        /has 4 partitions and Kafka cannot remove partitions; set spec\.partitions to 4 or more/,
+      );
+      assert.equal(condition(t, "Stalled")?.status, "True");
+      assert.equal(await partitionsOf("wide"), 4);
+      await waitFor(
+        "the config applied",
+        async () => (await topicConfig("wide", "retention.ms")) === "7200000",
+      );
+      await apply(
+        cp,
+        topicResource("shrink", "wide", { partitions: 4, config: { "retention.ms": "7200000" } }),
+      );
+      await waitCondition("shrink", "wide", "Ready", "True");
+    });
+
     test("a policy violation is Ready=False PolicyViolation, Stalled, an Event, and no topic", async () => {
       await namespaceWithCluster("policy", { topicPolicy: { maxPartitions: 4 } });
       await apply(cp, topicResource("policy", "huge", { partitions: 50 }));
