@@ -313,8 +313,10 @@ export interface KafkaTopicSpec {
    */
   partitions: number;
   /**
-   * Replicas of each partition; the cluster's topicPolicy default when unset. A change is
-   * carried out by partition reassignment.
+   * Replicas of each partition. Unset: the cluster's topicPolicy default for a new topic; an
+   * adopted topic keeps its own. A change is carried out by partition reassignment
+   * (AlterPartitionReassignments), with progress in status.reassignment and Ready=False,
+   * reason ReplicationFactorChanging, until every partition has moved.
    * @minimum 1
    * @maximum 99
    * @asType integer
@@ -343,7 +345,11 @@ export interface KafkaTopicStatus {
   /** @asType integer */
   observedGeneration?: number;
   /**
-   * Ready, Reconciling and Stalled; Ready=False says why (e.g. reason PolicyViolation).
+   * Ready, Reconciling and Stalled. Ready=False says why: PolicyViolation (the cluster's
+   * topicPolicy refuses the topic; nothing is created or changed), ResourceConflict (an
+   * older KafkaTopic manages the same Kafka topic), ClusterNotFound,
+   * PartitionDecreaseRefused, ReplicationFactorChanging, ReplicationFactorChangeUnsupported
+   * or ReconcileFailed.
    * @x-kubernetes-list-type map
    * @x-kubernetes-list-map-keys ["type"]
    */
