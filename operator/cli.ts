@@ -1,4 +1,4 @@
-// `capstan operator`: runs the operator (KafkaCluster reconciler on the controller runtime,
+// `capstan operator`: runs the operator (KafkaCluster and KafkaTopic reconcilers on the controller runtime,
 // leader election, the health/metrics server) until SIGTERM, then shuts down gracefully:
 // informers stop, running reconciles finish, the lease is released so a standby takes
 // over at once. startOperator() is the same thing as a function, for tests.
@@ -17,6 +17,8 @@ import type { SharedCollectorOptions } from "./lag/lag-reconciler.ts";
 import { LagMetrics } from "./lag/metrics.ts";
 import type { KafkaCluster } from "./api/types.ts";
 import { Manager } from "./runtime/manager.ts";
+import type { TopicKafkaFactory } from "./topic/reconciler.ts";
+import { KafkaTopicReconciler } from "./topic/reconciler.ts";
 import type { OperatorServer } from "./server.ts";
 import { startOperatorServer } from "./server.ts";
 
@@ -49,6 +51,10 @@ export interface OperatorOptions {
   retryPeriodMs?: number;
   log?: Logger;
   admin?: KafkaAdmin;
+  /** How the KafkaTopic reconciler reaches a cluster's brokers (tests: a local broker). */
+  topicKafka?: TopicKafkaFactory;
+  /** How often a converged KafkaTopic is compared with Kafka again; 60 s by default. */
+  topicResyncMs?: number;
   onLeadershipLost?: () => void;
   /** Export consumer lag for every managed cluster on /metrics; default true. */
   consumerLag?: boolean;
@@ -113,6 +119,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       admin: o.admin,
     }),
   );
+  manager.register(new KafkaTopicReconciler({ kafka: o.topicKafka, resyncMs: o.topicResyncMs }));
   const lag =
     o.consumerLag === false
       ? undefined
@@ -171,7 +178,7 @@ function parsePositive(v: string): number {
 export function registerOperatorCommand(program: Command): void {
   program
     .command("operator")
-    .description("run the Kubernetes operator for KafkaCluster resources")
+    .description("run the Kubernetes operator for KafkaCluster and KafkaTopic resources")
     .option(
       "-n, --namespace <ns>",
       "watch this namespace (repeatable; all namespaces when unset)",
@@ -211,6 +218,12 @@ export function registerOperatorCommand(program: Command): void {
       true,
     )
     .option("--lag-poll-interval <seconds>", "time between two lag polls of a cluster", parsePositive, 30)
+    .option(
+      "--topic-resync-seconds <n>",
+      "compare every ready KafkaTopic with its Kafka topic this often (reverts config drift)",
+      parsePositive,
+      60,
+    )
     .action(
       async (opts: {
         namespace: string[];
@@ -228,6 +241,7 @@ export function registerOperatorCommand(program: Command): void {
         resyncMinutes: number;
         consumerLag: boolean;
         lagPollInterval: number;
+        topicResyncSeconds: number;
       }) => {
         const log = createLogger("operator");
         let leadershipLost: () => void = () => {};
@@ -252,6 +266,7 @@ export function registerOperatorCommand(program: Command): void {
           resyncPeriodMs: opts.resyncMinutes * 60_000,
           consumerLag: opts.consumerLag,
           lag: { intervalMs: opts.lagPollInterval * 1000 },
+          topicResyncMs: opts.topicResyncSeconds * 1000,
           log,
           onLeadershipLost: () => leadershipLost(),
         });

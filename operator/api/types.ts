@@ -313,22 +313,43 @@ export interface KafkaTopicSpec {
    */
   partitions: number;
   /**
-   * Replicas of each partition; the cluster's topicPolicy default when unset. A change is
-   * carried out by partition reassignment.
+   * Replicas of each partition. Unset: the cluster's topicPolicy default for a new topic; an
+   * adopted topic keeps its own. A change is carried out by partition reassignment
+   * (AlterPartitionReassignments), with progress in status.reassignment and Ready=False,
+   * reason ReplicationFactorChanging, until every partition has moved.
    * @minimum 1
    * @maximum 99
    * @asType integer
    */
   replicationFactor?: number;
-  /** Topic configs in Kafka's names, e.g. retention.ms: "86400000". */
+  /**
+   * Topic configs in Kafka's names, e.g. retention.ms: "86400000". Applied with
+   * IncrementalAlterConfigs; a topic override set or changed outside this resource (e.g.
+   * with kafka-configs.sh) is reverted, and an Event names what was reverted.
+   */
   config?: Record<string, string>;
+  /**
+   * What deleting this KafkaTopic does to the Kafka topic. Delete (the default): the
+   * operator's finalizer kafka.capstan.dev/topic-cleanup deletes the Kafka topic, then lets
+   * the resource go. Retain: the Kafka topic and its data are kept. The topic is also kept
+   * when its KafkaCluster is gone or being deleted. If the operator is not running, a
+   * KafkaTopic being deleted waits on the finalizer; to let it go without deleting the
+   * topic, remove the finalizer by hand:
+   * kubectl patch kafkatopic NAME -n NAMESPACE --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
+   * @default "Delete"
+   */
+  deletionPolicy?: "Delete" | "Retain";
 }
 
 export interface KafkaTopicStatus {
   /** @asType integer */
   observedGeneration?: number;
   /**
-   * Ready, Reconciling and Stalled; Ready=False says why (e.g. reason PolicyViolation).
+   * Ready, Reconciling and Stalled. Ready=False says why: PolicyViolation (the cluster's
+   * topicPolicy refuses the topic; nothing is created or changed), ResourceConflict (an
+   * older KafkaTopic manages the same Kafka topic), ClusterNotFound,
+   * PartitionDecreaseRefused, ReplicationFactorChanging, ReplicationFactorChangeUnsupported
+   * or ReconcileFailed.
    * @x-kubernetes-list-type map
    * @x-kubernetes-list-map-keys ["type"]
    */

@@ -1,17 +1,43 @@
-// The Kafka side of topic reconciliation, through kafkajs' admin client: describe a
-// topic as the plan needs it, and carry out each planned action.
+// The Kafka side of topic reconciliation: describe a topic as the plan needs it and carry
+// out each planned action. kafkajs' admin client does most of it; what kafkajs cannot ask
+// (IncrementalAlterConfigs, the topic id of Metadata v10+, every effective config) goes
+// over one connection of the project's own protocol client.
 import { Kafka, logLevel, type Admin } from "kafkajs";
+import { ReassignmentUnsupportedError } from "../cluster/kafka-admin.ts";
+import { BrokerConnection } from "../lag/connection.ts";
+import {
+  ApiVersions,
+  DescribeConfigs,
+  IncrementalAlterConfigs,
+  Metadata,
+} from "../../protocol/generated/apis.ts";
+import { defaultMetadataRequest } from "../../protocol/generated/messages/MetadataRequest.ts";
+import { ZERO_UUID } from "../../protocol/wire/index.ts";
 import type { ActualTopic, TopicAction } from "./plan.ts";
+import type { ReassignmentProgress } from "./replicas.ts";
+import { planReplicas, progressOf } from "./replicas.ts";
 
 const TOPIC_RESOURCE = 2;
 /** DescribeConfigs' source for configs set on the topic itself. */
 const TOPIC_CONFIG_SOURCE = 1;
+/** IncrementalAlterConfigs operations. */
+const OP_SET = 0;
+const OP_DELETE = 1;
+/** kafkajs' names for "the broker does not have this API". */
+const UNSUPPORTED = new Set(["KafkaJSServerDoesNotSupportApiKey", "KafkaJSNotImplemented"]);
+
+type Raw = { conn: BrokerConnection; versions: Map<number, number> };
 
 export class TopicAdmin {
   private readonly admin: Admin;
+  private readonly bootstrap: string[];
+  private readonly clientId: string;
   private connected = false;
+  private connection: Promise<Raw> | undefined;
 
   constructor(bootstrap: string[], clientId = "capstan-operator") {
+    this.bootstrap = bootstrap;
+    this.clientId = clientId;
     const kafka = new Kafka({
       clientId,
       brokers: bootstrap,
@@ -29,6 +55,142 @@ export class TopicAdmin {
       this.connected = true;
     }
     return this.admin;
+  }
+
+  /** One connection of the project's protocol client to a bootstrap broker, with its API versions. */
+  private raw(): Promise<Raw> {
+    this.connection ??= (async () => {
+      const address = this.bootstrap[0];
+      const i = address.lastIndexOf(":");
+      const conn = await BrokerConnection.open({
+        host: address.slice(0, i),
+        port: Number(address.slice(i + 1)),
+        clientId: this.clientId,
+        connectTimeoutMs: 3000,
+      });
+      const res = await conn.request(
+        ApiVersions,
+        0,
+        { clientSoftwareName: "", clientSoftwareVersion: "" },
+        10_000,
+      );
+      return { conn, versions: new Map(res.apiKeys.map((k) => [k.apiKey, k.maxVersion])) };
+    })();
+    this.connection.catch(() => (this.connection = undefined));
+    return this.connection;
+  }
+
+  /** Kafka's topic id (Metadata v10+), "" when the brokers do not say. */
+  async topicId(name: string): Promise<string> {
+    const { conn, versions } = await this.raw();
+    const max = versions.get(Metadata.apiKey) ?? 0;
+    if (max < 10) return "";
+    const res = await conn.request(
+      Metadata,
+      Math.min(max, 12),
+      { ...defaultMetadataRequest(), topics: [{ topicId: ZERO_UUID, name }], allowAutoTopicCreation: false },
+      10_000,
+    );
+    const id = res.topics.find((t) => t.name === name)?.topicId;
+    return id && id !== ZERO_UUID ? id : "";
+  }
+
+  /** Every config of the topic with its effective value (own, broker or Kafka default), sorted by name. */
+  async effectiveConfig(name: string): Promise<Record<string, string>> {
+    const { conn, versions } = await this.raw();
+    const max = versions.get(DescribeConfigs.apiKey);
+    if (max === undefined) return {};
+    const res = await conn.request(
+      DescribeConfigs,
+      Math.min(max, 4),
+      {
+        resources: [{ resourceType: TOPIC_RESOURCE, resourceName: name, configurationKeys: null }],
+        includeSynonyms: false,
+        includeDocumentation: false,
+      },
+      10_000,
+    );
+    const out: Array<[string, string]> = [];
+    for (const c of res.results[0]?.configs ?? []) {
+      if (!c.isSensitive && c.value !== null) out.push([c.name, c.value]);
+    }
+    return Object.fromEntries(out.sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /**
+   * Sets and deletes topic overrides with IncrementalAlterConfigs, leaving the others
+   * alone (AlterConfigs would replace the whole set, racing anyone else's change).
+   */
+  private async alterConfigsIncrementally(name: string, set: Map<string, string>, remove: string[]) {
+    const { conn, versions } = await this.raw();
+    const max = versions.get(IncrementalAlterConfigs.apiKey);
+    if (max === undefined) throw new Error("the brokers do not support IncrementalAlterConfigs");
+    const res = await conn.request(
+      IncrementalAlterConfigs,
+      Math.min(max, 1),
+      {
+        validateOnly: false,
+        resources: [
+          {
+            resourceType: TOPIC_RESOURCE,
+            resourceName: name,
+            configs: [
+              ...[...set].map(([k, value]) => ({ name: k, configOperation: OP_SET, value })),
+              ...remove.map((k) => ({ name: k, configOperation: OP_DELETE, value: null })),
+            ],
+          },
+        ],
+      },
+      15_000,
+    );
+    const r = res.responses[0];
+    if (r && r.errorCode !== 0) {
+      throw new Error(
+        `IncrementalAlterConfigs on topic ${name} failed (error ${r.errorCode}): ${r.errorMessage ?? ""}`,
+      );
+    }
+  }
+
+  /**
+   * Moves the topic toward `to` replicas per partition with AlterPartitionReassignments:
+   * partitions neither at `to` nor moving get a new replica list (replicas.ts); returns
+   * how far the change is. Throws ReassignmentUnsupportedError when the brokers lack the APIs.
+   */
+  async changeReplicationFactor(name: string, to: number): Promise<ReassignmentProgress> {
+    const admin = await this.ready();
+    try {
+      const [cluster, md] = await Promise.all([
+        admin.describeCluster(),
+        admin.fetchTopicMetadata({ topics: [name] }),
+      ]);
+      const partitions = md.topics[0].partitions.map((p) => ({
+        partition: p.partitionId,
+        replicas: p.replicas,
+      }));
+      const ongoing = await admin.listPartitionReassignments({
+        topics: [{ topic: name, partitions: partitions.map((p) => p.partition) }],
+      });
+      const moving = new Set(
+        ongoing.topics
+          .filter((t) => t.topic === name)
+          .flatMap((t) => t.partitions.map((p) => p.partitionIndex)),
+      );
+      const moves = planReplicas(
+        partitions.filter((p) => !moving.has(p.partition)),
+        cluster.brokers.map((b) => b.nodeId),
+        to,
+      );
+      if (moves.length > 0) {
+        await admin.alterPartitionReassignments({
+          topics: [{ topic: name, partitionAssignment: moves }],
+        });
+        for (const m of moves) moving.add(m.partition);
+      }
+      return progressOf(partitions, moving, to);
+    } catch (err) {
+      if (UNSUPPORTED.has((err as Error).name)) throw new ReassignmentUnsupportedError(err);
+      throw err;
+    }
   }
 
   /** The brokers of the cluster (for replication-factor checks). */
@@ -86,22 +248,11 @@ export class TopicAdmin {
         await admin.createPartitions({ topicPartitions: [{ topic: action.name, count: action.count }] });
         return;
       case "set-configs":
-        // AlterConfigs replaces the topic's whole set of overrides: exactly the desired set.
-        await admin.alterConfigs({
-          validateOnly: false,
-          resources: [
-            {
-              type: TOPIC_RESOURCE,
-              name: action.name,
-              configEntries: [...action.configs].map(([name, value]) => ({ name, value })),
-            },
-          ],
-        });
+        await this.alterConfigsIncrementally(action.name, action.set, action.remove);
         return;
       case "change-replication-factor":
-        throw new Error(
-          `changing ${action.name}'s replication factor from ${action.from} to ${action.to} needs partition reassignment, which this cluster does not support yet`,
-        );
+        await this.changeReplicationFactor(action.name, action.to);
+        return;
     }
   }
 
@@ -116,6 +267,9 @@ export class TopicAdmin {
   }
 
   async close(): Promise<void> {
+    const c = this.connection;
+    this.connection = undefined;
+    if (c) (await c.catch(() => undefined))?.conn.close();
     if (this.connected) await this.admin.disconnect();
     this.connected = false;
   }

@@ -46,6 +46,9 @@ test("configs changed behind our back are reverted, and the plan says which", ()
     "retention.ms=1000 (now 86400000)",
     "cleanup.policy=compact (removed)",
   ]);
+  // Incremental: only what differs is set, what the spec does not name is deleted.
+  assert.deepEqual(a.kind === "set-configs" && [...a.set], [["retention.ms", "86400000"]]);
+  assert.deepEqual(a.kind === "set-configs" && a.remove, ["cleanup.policy"]);
 });
 
 test("a replication factor change is planned as a reassignment; one above the broker count is refused in any mode", () => {

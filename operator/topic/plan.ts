@@ -23,7 +23,18 @@ export type TopicAction =
       configs: Map<string, string>;
     }
   | { kind: "create-partitions"; name: string; count: number }
-  | { kind: "set-configs"; name: string; configs: Map<string, string>; reverted: string[] }
+  | {
+      kind: "set-configs";
+      name: string;
+      /** The whole desired set of topic overrides. */
+      configs: Map<string, string>;
+      /** Overrides to set (IncrementalAlterConfigs SET): missing or with another value. */
+      set: Map<string, string>;
+      /** Overrides to remove (IncrementalAlterConfigs DELETE): not in the spec. */
+      remove: string[];
+      /** What Kafka had that the spec does not say, as "key=value (now ...)" for Events. */
+      reverted: string[];
+    }
   | { kind: "change-replication-factor"; name: string; from: number; to: number };
 
 export interface TopicProblem {
@@ -58,8 +69,10 @@ export function topicNameOf(t: KafkaTopic): string {
 export function planTopic(t: KafkaTopic, actual: ActualTopic | null, cluster: ClusterFacts): TopicPlan {
   const name = topicNameOf(t);
   const desiredConfigs = new Map(Object.entries(t.spec.config ?? {}));
+  // Unset: the policy's default for a new topic; an existing (adopted) topic keeps its own.
   const rf =
     t.spec.replicationFactor ??
+    actual?.replicationFactor ??
     defaultReplicationFactor(cluster.policy, { brokerCount: cluster.brokerCount });
   const plan: TopicPlan = {
     topicName: name,
@@ -113,13 +126,16 @@ export function planTopic(t: KafkaTopic, actual: ActualTopic | null, cluster: Cl
   }
 
   const reverted: string[] = [];
+  const remove: string[] = [];
   for (const [k, v] of actual.configs) {
-    if (!desiredConfigs.has(k)) reverted.push(`${k}=${v} (removed)`);
-    else if (desiredConfigs.get(k) !== v) reverted.push(`${k}=${v} (now ${desiredConfigs.get(k)})`);
+    if (!desiredConfigs.has(k)) {
+      reverted.push(`${k}=${v} (removed)`);
+      remove.push(k);
+    } else if (desiredConfigs.get(k) !== v) reverted.push(`${k}=${v} (now ${desiredConfigs.get(k)})`);
   }
-  const missing = [...desiredConfigs.keys()].filter((k) => !actual.configs.has(k));
-  if (reverted.length > 0 || missing.length > 0) {
-    plan.actions.push({ kind: "set-configs", name, configs: desiredConfigs, reverted });
+  const set = new Map([...desiredConfigs].filter(([k, v]) => actual.configs.get(k) !== v));
+  if (set.size > 0 || remove.length > 0) {
+    plan.actions.push({ kind: "set-configs", name, configs: desiredConfigs, set, remove, reverted });
   }
 
   if (actual.replicationFactor !== rf) {
