@@ -27,7 +27,15 @@ import { type LagMetricsServer, serveLagMetrics } from "../lag/http.ts";
 export const DEFAULT_DATA_DIR = new URL("../../.capstan/local", import.meta.url).pathname;
 export const DEFAULT_MANIFESTS = new URL("../../examples/local", import.meta.url).pathname;
 /** Set on a KafkaTopic to keep the Kafka topic when the resource is removed. */
+/** Older spelling of spec.deletionPolicy: Retain, still honoured in local mode. */
 export const DELETION_POLICY_ANNOTATION = "kafka.capstan.dev/deletion-policy";
+
+/** Whether removing a KafkaTopic keeps its Kafka topic: spec.deletionPolicy, as the operator reads it. */
+function retainsTopic(t: KafkaTopic): boolean {
+  return (
+    t.spec.deletionPolicy === "Retain" || t.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Retain"
+  );
+}
 
 export class LocalModeError extends Error {}
 
@@ -312,10 +320,7 @@ export class LocalCluster {
             }
           }
           this.state.managedTopics[topicName] = {
-            deletionPolicy:
-              t.resource.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Retain"
-                ? "Retain"
-                : "Delete",
+            deletionPolicy: retainsTopic(t.resource) ? "Retain" : "Delete",
           };
         }
         const now = await admin.describe(topicName);
@@ -344,9 +349,7 @@ export class LocalCluster {
         await admin.delete(topicName);
         this.opts.log.info(`deleted topic ${topicName} (its KafkaTopic was removed)`);
       } else {
-        this.opts.log.info(
-          `kept topic ${topicName}: its KafkaTopic was removed with ${DELETION_POLICY_ANNOTATION}: Retain`,
-        );
+        this.opts.log.info(`kept topic ${topicName}: its KafkaTopic was removed with deletionPolicy: Retain`);
       }
       delete this.state.managedTopics[topicName];
     }

@@ -120,6 +120,15 @@ test(
     await until("payments deleted", async () =>
       (await admin.listTopics()).includes("shop.payments") ? undefined : true,
     );
+    // deletionPolicy: Retain keeps the topic when its manifest goes, as on Kubernetes.
+    await writeFile(
+      join(manifests, "audit.yaml"),
+      topic("audit", "shop.audit", 1).replace("partitions: 1}", "partitions: 1, deletionPolicy: Retain}"),
+    );
+    await until("audit created", async () => (await admin.listTopics()).includes("shop.audit"));
+    await rm(join(manifests, "audit.yaml"));
+    await until("audit forgotten", async () => ((await topicStatus("audit")) ? undefined : true));
+    assert.ok((await admin.listTopics()).includes("shop.audit"), "a Retain topic was deleted");
 
     // Acknowledged records survive a kill -9 of the broker, which local mode restarts.
     const producer = kafka.producer({ allowAutoTopicCreation: false });
