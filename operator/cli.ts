@@ -119,7 +119,6 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       admin: o.admin,
     }),
   );
-  manager.register(new KafkaTopicReconciler({ kafka: o.topicKafka, resyncMs: o.topicResyncMs }));
   const lag =
     o.consumerLag === false
       ? undefined
@@ -129,6 +128,13 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
           collector: o.lag,
         });
   if (lag) manager.register(lag);
+  manager.register(
+    new KafkaTopicReconciler({
+      kafka: o.topicKafka,
+      resyncMs: o.topicResyncMs,
+      lag: lag ? (namespace, cluster, topic) => lag.topicLag(namespace, cluster, topic) : undefined,
+    }),
+  );
   const server =
     o.metricsPort >= 0
       ? await startOperatorServer(manager, manager.metrics.registry, {

@@ -207,6 +207,18 @@ export function buildCrds(): Map<string, string> {
         jsonPath: ".status.replicationFactor",
         description: "Replication factor",
       },
+      {
+        name: "Max Lag",
+        type: "integer",
+        jsonPath: ".status.consumerLag.maxLag",
+        description: "Most records a consumer group is behind on a partition",
+      },
+      {
+        name: "Slowest Group",
+        type: "string",
+        jsonPath: ".status.consumerLag.slowestGroup",
+        description: "The consumer group furthest behind",
+      },
       AGE,
     ],
   });

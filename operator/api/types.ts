@@ -341,6 +341,29 @@ export interface KafkaTopicSpec {
   deletionPolicy?: "Delete" | "Retain";
 }
 
+/** The consumer lag on a topic, from the operator's lag exporter (the same numbers as /metrics). */
+export interface TopicConsumerLag {
+  /**
+   * The most records any consumer group is behind on any partition of the topic.
+   * @asType integer
+   */
+  maxLag: number;
+  /**
+   * Age in seconds of the oldest record some group has not consumed yet; unset when no
+   * group is behind or the age is not known.
+   */
+  maxLagSeconds?: number;
+  /** The group furthest behind (the oldest unconsumed record first, then the most records). */
+  slowestGroup: string;
+  /**
+   * Groups with committed offsets on the topic.
+   * @asType integer
+   */
+  groups: number;
+  /** When the lag was measured (RFC 3339). */
+  observedAt: string;
+}
+
 export interface KafkaTopicStatus {
   /** @asType integer */
   observedGeneration?: number;
@@ -366,6 +389,12 @@ export interface KafkaTopicStatus {
   reassignment?: string;
   /** Every topic config's effective value (own, broker or Kafka default). */
   effectiveConfig?: Record<string, string>;
+  /**
+   * Consumer lag on the topic, refreshed when the topic is reconciled (at least every
+   * --topic-resync-seconds); unset while no group has committed offsets on it or the
+   * operator's lag exporter is off.
+   */
+  consumerLag?: TopicConsumerLag;
 }
 
 export interface KafkaCluster {

@@ -4,13 +4,14 @@
 // "a collector runs for every live cluster, with that cluster's bootstrap address" true.
 // Only the leader reconciles, so only the leader exports lag: a standby replica scraped by
 // the same ServiceMonitor adds no duplicate series.
-import type { KafkaCluster } from "../api/types.ts";
+import type { KafkaCluster, TopicConsumerLag } from "../api/types.ts";
 import { bootstrapAddress } from "../cluster/kafka-admin.ts";
 import type { ObjectKey, ReconcileContext, Reconciler } from "../runtime/manager.ts";
 import { KAFKA_CLUSTER } from "../runtime/resources.ts";
 import type { LagCollectorOptions } from "./collector.ts";
 import { LagCollector } from "./collector.ts";
 import type { LagMetrics } from "./metrics.ts";
+import { topicLagSummary } from "./snapshot.ts";
 
 /** Annotation on a KafkaCluster: "false" turns its lag exporter off. */
 export const CONSUMER_LAG_ANNOTATION = "kafka.capstan.dev/consumer-lag";
@@ -82,6 +83,20 @@ export class LagExporterReconciler implements Reconciler {
   /** The collector of a cluster, if one runs (KafkaTopic status reads its snapshot). */
   collectorOf(namespace: string, name: string): LagCollector | undefined {
     return this.running.get(`${namespace}/${name}`)?.collector;
+  }
+
+  /** A topic's lag from its cluster's latest snapshot (KafkaTopic status.consumerLag), or null. */
+  topicLag(namespace: string, cluster: string, topic: string): TopicConsumerLag | null {
+    const snapshot = this.collectorOf(namespace, cluster)?.snapshot;
+    const summary = snapshot ? topicLagSummary(snapshot, topic) : null;
+    if (!snapshot || !summary) return null;
+    return {
+      maxLag: summary.maxLag,
+      ...(summary.maxLagSeconds !== null ? { maxLagSeconds: Math.round(summary.maxLagSeconds) } : {}),
+      slowestGroup: summary.slowestGroup,
+      groups: summary.groups,
+      observedAt: new Date(snapshot.takenAt).toISOString(),
+    };
   }
 
   /** Stops every collector (operator shutdown). */

@@ -10,7 +10,13 @@
 // spec.deletionPolicy: Retain, it lost a name conflict, or its KafkaCluster
 // is gone or being deleted (a namespace being torn down must never hang on brokers that
 // are going away): then the finalizer is dropped without touching Kafka.
-import type { Condition, KafkaCluster, KafkaTopic, KafkaTopicStatus } from "../api/types.ts";
+import type {
+  Condition,
+  KafkaCluster,
+  KafkaTopic,
+  KafkaTopicStatus,
+  TopicConsumerLag,
+} from "../api/types.ts";
 import { CLUSTER_LABEL } from "../api/types.ts";
 import { bootstrapAddress } from "../cluster/kafka-admin.ts";
 import { clusterTopicDefaults } from "../lint.ts";
@@ -60,7 +66,12 @@ export interface KafkaTopicReconcilerOptions {
   deletionPollMs?: number;
   /** How soon to look again while partitions move to a new replication factor. */
   reassignmentPollMs?: number;
+  /** The lag on a topic from the operator's lag exporter (status.consumerLag); none by default. */
+  lag?: TopicLagSource;
 }
+
+/** Reads a topic's lag from the latest lag snapshot of its cluster, or null (none known). */
+export type TopicLagSource = (namespace: string, cluster: string, topic: string) => TopicConsumerLag | null;
 
 type Topic = KafkaTopic & Finalizable;
 type Cluster = KafkaCluster & KubeObject;
@@ -98,6 +109,7 @@ export class KafkaTopicReconciler implements Reconciler {
         stalledRequeueMs: 60_000,
         deletionPollMs: 1000,
         reassignmentPollMs: 2000,
+        lag: () => null,
       },
       opts,
     );
@@ -416,6 +428,9 @@ export class KafkaTopicReconciler implements Reconciler {
       observedGeneration: generation,
       conditions: setConditions(topic.status?.conditions, conditions),
     };
+    const lag = this.lagOf(topic, status.topicName);
+    if (lag) status.consumerLag = lag;
+    else delete status.consumerLag;
     await this.writeStatus(topic, ctx, status);
     if (r.event && (before?.reason !== r.ready.reason || before?.message !== r.ready.message)) {
       await ctx.events.record(topic as KubeObject, {
@@ -425,6 +440,13 @@ export class KafkaTopicReconciler implements Reconciler {
         note: r.ready.message,
       });
     }
+  }
+
+  /** The topic's consumer lag, when the lag exporter of its cluster has measured some. */
+  private lagOf(topic: Topic, topicName: string | undefined): TopicConsumerLag | null {
+    const cluster = topic.metadata.labels?.[CLUSTER_LABEL];
+    if (!cluster || !topicName) return null;
+    return this.opts.lag(topic.metadata.namespace ?? "", cluster, topicName);
   }
 
   private async writeStatus(topic: Topic, ctx: ReconcileContext, status: KafkaTopicStatus): Promise<void> {

@@ -9,6 +9,7 @@ import { Kafka, logLevel } from "kafkajs";
 import type { RunningOperator } from "../../operator/cli.ts";
 import { startOperator } from "../../operator/cli.ts";
 import { CONSUMER_LAG_ANNOTATION } from "../../operator/lag/lag-reconciler.ts";
+import { TopicAdmin } from "../../operator/topic/kafka-admin.ts";
 import { commitOffsets } from "../lag/kafka-ops.ts";
 import type { TestBroker } from "../setup/capstan.ts";
 import { startCapstan } from "../setup/capstan.ts";
@@ -16,6 +17,7 @@ import { k8sUnavailable, startControlPlane, waitFor } from "./harness.ts";
 import type { ControlPlane } from "./harness.ts";
 import {
   FakeKafka,
+  getJson,
   OPERATOR_NAMESPACE,
   apply,
   installOperator,
@@ -48,6 +50,8 @@ describe("operator: consumer lag per KafkaCluster", { skip: unavailable ?? false
       admin: new FakeKafka(),
       lag: { intervalMs: 300 },
       lagBootstrap: () => [broker.bootstrap],
+      topicKafka: () => new TopicAdmin([broker.bootstrap]),
+      topicResyncMs: 500,
     });
     await waitFor("the operator to lead", () => op.manager.isLeader);
   });
@@ -124,6 +128,33 @@ describe("operator: consumer lag per KafkaCluster", { skip: unavailable ?? false
       async () => series(await scrape(), "kafka_consumergroup_lag", lagLabels) === 10,
       { timeoutMs: 30_000, intervalMs: 300 },
     );
+
+    // The KafkaTopic of the topic (adopting it) shows the lag in status and in kubectl get kt.
+    await apply(cp, {
+      apiVersion: "kafka.capstan.dev/v1alpha1",
+      kind: "KafkaTopic",
+      metadata: { name: "orders", namespace: "shop", labels: { "kafka.capstan.dev/cluster": "main" } },
+      spec: { partitions: 1, replicationFactor: 1, deletionPolicy: "Retain" },
+    });
+    const lagStatus = await waitFor(
+      "status.consumerLag of the KafkaTopic",
+      async () => {
+        const kt = await getJson<{ status?: { consumerLag?: Record<string, unknown> } }>(cp, [
+          "kafkatopic",
+          "orders",
+          "-n",
+          "shop",
+        ]);
+        return kt?.status?.consumerLag?.maxLag === 10 ? kt.status.consumerLag : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
+    assert.equal(lagStatus.slowestGroup, "billing");
+    assert.equal(lagStatus.groups, 1);
+    assert.ok(Date.parse(String(lagStatus.observedAt)) > Date.now() - 60_000);
+    const table = await kubectlOk(cp, ["get", "kt", "orders", "-n", "shop"]);
+    assert.match(table, /MAX LAG\s+SLOWEST GROUP/);
+    assert.match(table, /\s10\s+billing\s/);
 
     // Opting a cluster out stops its exporter: every series of it vanishes.
     await kubectlOk(cp, [
