@@ -20,7 +20,7 @@ import {
   DEFAULT_OPERATOR_IMAGE,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
-  NO_ADMISSION_POLICY,
+  DEFAULT_ADMISSION_POLICY,
   VERSION,
   installManifests,
 } from "./install.ts";
@@ -64,6 +64,8 @@ function assert(ok: unknown, message: string): asserts ok {
 
 /** Turns one serialized manifest into a template. */
 function templatize(yamlText: string): string {
+  // Helm would read "{{" in a manifest (e.g. in the admission policy's CEL) as an action.
+  assert(!yamlText.includes("{{"), `"{{" in a manifest:\n${yamlText}`);
   let t = yamlText;
   // A label map key holding a marker: merge the user's labels in at that place.
   const mergeLabels = (marker: string, expr: string) => {
@@ -129,6 +131,7 @@ function markedManifests(): { all: Manifest[]; watched: Manifest[] } {
     serviceMonitor: true,
     prometheusRule: true,
     dashboard: true,
+    admissionPolicy: true,
     monitoringLabels: { [M.monitoringLabels]: "x" },
     dashboardLabels: { [M.dashboardLabels]: "x" },
   };
@@ -183,9 +186,13 @@ function templates(): Record<string, string> {
     "templates/prometheusrule.yaml":
       HEADER + wrap("if $.Values.metrics.prometheusRule.enabled", one("PrometheusRule")),
     "templates/dashboard-configmap.yaml": HEADER + wrap("if $.Values.dashboard.enabled", one("ConfigMap")),
+    // The CEL holds "}}" but never "{{", so Helm passes it through as text.
     "templates/admission-policy.yaml":
       HEADER +
-      `{{- if $.Values.admissionPolicy.enabled }}\n{{- fail ${JSON.stringify(NO_ADMISSION_POLICY)} }}\n{{- end }}\n`,
+      wrap(
+        "if $.Values.admissionPolicy.enabled",
+        docs(byKind(all, "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")),
+      ),
     "templates/NOTES.txt":
       "Capstan operator {{ .Chart.AppVersion }} is installed in namespace {{ .Release.Namespace }}.\n\n" +
       "  kubectl -n {{ .Release.Namespace }} rollout status deployment/capstan-operator\n\n" +
@@ -261,8 +268,12 @@ dashboard:
 ${block(DEFAULT_DASHBOARD_LABELS, 4)}
 
 admissionPolicy:
-  # Reserved: no ValidatingAdmissionPolicy exists yet, and enabling this fails the install.
-  enabled: false
+  # The topic policy at admission: ValidatingAdmissionPolicies capstan-topic-policy-{enforce,
+  # warn,audit} and their bindings, so kubectl apply of a KafkaTopic that breaks its
+  # KafkaCluster's spec.topicPolicy is refused (mode Enforce) or admitted with a warning (Warn).
+  # Only KafkaTopics whose kafka.capstan.dev/cluster label names a KafkaCluster in their
+  # namespace are checked. The operator and the brokers enforce the policy either way.
+  enabled: ${DEFAULT_ADMISSION_POLICY}
 `;
 }
 

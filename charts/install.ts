@@ -5,13 +5,16 @@
 // operator's ServiceAccount, its least-privilege RBAC (operator/rbac.ts, generated from the
 // resources the code calls), the operator Deployment (leader election on, non-root,
 // read-only root filesystem, probes on /healthz and /readyz), the metrics Service, and
-// optionally a ServiceMonitor, a PrometheusRule (charts/dashboards/capstan-lag-rules.yaml)
-// and the Grafana dashboard ConfigMap (charts/dashboards/capstan-lag.json).
+// the topic-policy ValidatingAdmissionPolicies and their bindings (on by default, see
+// InstallOptions.admissionPolicy), and optionally a ServiceMonitor, a PrometheusRule
+// (charts/dashboards/capstan-lag-rules.yaml) and the Grafana dashboard ConfigMap
+// (charts/dashboards/capstan-lag.json).
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { ApiObject, App, Chart } from "cdk8s";
 import { k8s } from "cdk8s-plus-34";
 import { parse as parseYaml } from "yaml";
+import { topicPolicyAdmission } from "../operator/admission/topic-policy-vap.ts";
 import { operatorRbac } from "../operator/rbac.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -55,9 +58,15 @@ export interface InstallOptions {
   /** Extra labels for the ServiceMonitor and PrometheusRule (e.g. a Prometheus' release selector). */
   monitoringLabels?: Record<string, string>;
   /**
-   * A ValidatingAdmissionPolicy for KafkaTopics. None exists yet (the topic policy is
-   * enforced by the CRDs' CEL rules, the operator and the brokers), so this must stay off:
-   * asking for it is an error rather than a silently missing object.
+   * The topic policy at admission (operator/admission/topic-policy-vap.ts): one
+   * ValidatingAdmissionPolicy and binding per mode (capstan-topic-policy-{enforce,warn,audit}),
+   * so `kubectl apply` of a KafkaTopic that breaks its KafkaCluster's spec.topicPolicy is
+   * refused (Enforce), admitted with a warning (Warn) or only audited (Audit). True by default:
+   * what it refuses, the operator would not create either. A KafkaTopic is checked only against the
+   * KafkaCluster its kafka.capstan.dev/cluster label names in its own namespace; without one
+   * (no label, no such cluster) it is admitted; for a cluster without a topicPolicy only
+   * Kafka's and the policy's built-in limits apply (no reserved "__" prefix, no more replicas
+   * than brokers), which the operator refuses as well. Needs Kubernetes 1.30 (the v1 API).
    */
   admissionPolicy?: boolean;
 }
@@ -73,8 +82,8 @@ export const DEFAULT_REPLICAS = 2;
 export const DEFAULT_DASHBOARD_LABELS: Readonly<Record<string, string>> = { grafana_dashboard: "1" };
 export const DEFAULT_OPERATOR_IMAGE = "capstan/operator";
 export const DEFAULT_BROKER_IMAGE = "capstan/broker";
-export const NO_ADMISSION_POLICY =
-  "no ValidatingAdmissionPolicy exists yet: KafkaTopic rules are enforced by the CRDs' CEL rules, the operator and the brokers; leave the admission policy off";
+/** The admission policy is installed unless turned off. */
+export const DEFAULT_ADMISSION_POLICY = true;
 
 export type Manifest = Record<string, unknown> & {
   apiVersion: string;
@@ -107,7 +116,6 @@ export function crds(): Manifest[] {
 
 /** Builds the install chart in app. */
 export function installChart(app: App, o: InstallOptions = {}): Chart {
-  if (o.admissionPolicy) throw new Error(NO_ADMISSION_POLICY);
   const ns = o.namespace ?? "capstan-system";
   const labels = commonLabels();
   const chart = new Chart(app, "install", { disableResourceNameHashes: true });
@@ -230,6 +238,15 @@ export function installChart(app: App, o: InstallOptions = {}): Chart {
       ],
     },
   });
+
+  if (o.admissionPolicy ?? DEFAULT_ADMISSION_POLICY) {
+    // Cluster-scoped, labelled as the rest so the uninstall by label removes them too.
+    for (const m of topicPolicyAdmission({
+      labels: { ...labels, "app.kubernetes.io/component": "topic-policy" },
+    }) as Manifest[]) {
+      new ApiObject(chart, `${m.kind}-${m.metadata.name}`.toLowerCase(), m);
+    }
+  }
 
   if (o.serviceMonitor) {
     new ApiObject(chart, "service-monitor", {

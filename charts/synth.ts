@@ -12,6 +12,7 @@
 //   --prometheus-rule        add the consumer-lag PrometheusRule (same)
 //   --dashboard              add the Grafana dashboard ConfigMap (label grafana_dashboard: "1")
 //   --monitoring             all three
+//   --no-admission-policy    leave out the topic-policy ValidatingAdmissionPolicies (on by default)
 //   --check                  write nothing; exit 1 if charts/capstan or charts/kustomize is stale
 //   --manifests-only         write the manifests only, not charts/capstan and charts/kustomize
 //                            (implied by --out -)
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     "prometheus-rule": { type: "boolean", default: false },
     dashboard: { type: "boolean", default: false },
     monitoring: { type: "boolean", default: false },
+    "no-admission-policy": { type: "boolean", default: false },
     check: { type: "boolean", default: false },
     "manifests-only": { type: "boolean", default: false },
   },
@@ -61,6 +63,7 @@ const yaml = installYaml({
   serviceMonitor: values["service-monitor"] || values.monitoring,
   prometheusRule: values["prometheus-rule"] || values.monitoring,
   dashboard: values.dashboard || values.monitoring,
+  admissionPolicy: !values["no-admission-policy"],
 });
 if (values.out === "-") {
   process.stdout.write(yaml);
