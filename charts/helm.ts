@@ -17,6 +17,7 @@ import {
   DASHBOARD_DIR,
   DEFAULT_BROKER_IMAGE,
   DEFAULT_DASHBOARD_LABELS,
+  DEFAULT_LAG_POLL_INTERVAL,
   DEFAULT_OPERATOR_IMAGE,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
@@ -40,6 +41,8 @@ const M = {
   brokerImage: "HELM-BROKER-IMAGE",
   brokerVersion: "HELM-BROKER-VERSION",
   replicas: "HELM-REPLICAS",
+  consumerLag: "HELM-CONSUMER-LAG",
+  lagPollInterval: "HELM-LAG-POLL-INTERVAL",
   resources: "HELM-RESOURCES",
   monitoringLabels: "HELM-MONITORING-LABELS",
   dashboardLabels: "HELM-DASHBOARD-LABELS",
@@ -102,6 +105,8 @@ function templatize(yamlText: string): string {
     [M.brokerImage, "{{ $.Values.broker.image.repository }}"],
     [M.brokerVersion, "{{ $.Values.broker.image.tag | default $.Chart.AppVersion }}"],
     [M.replicas, "{{ $.Values.replicas }}"],
+    [M.consumerLag, "{{ $.Values.consumerLag.enabled }}"],
+    [M.lagPollInterval, "{{ $.Values.consumerLag.pollIntervalSeconds }}"],
   ];
   for (const [marker, expr] of scalars) t = t.split(marker).join(expr);
   t = t
@@ -142,6 +147,14 @@ function markedManifests(): { all: Manifest[]; watched: Manifest[] } {
         const m = structuredClone(o) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
         if (o.kind === "Deployment") {
           m.spec.replicas = M.replicas;
+          const c = m.spec.template.spec.containers[0];
+          c.args = (c.args as string[]).map((a) =>
+            a.startsWith("--consumer-lag=")
+              ? `--consumer-lag=${M.consumerLag}`
+              : a.startsWith("--lag-poll-interval=")
+                ? `--lag-poll-interval=${M.lagPollInterval}`
+                : a,
+          );
           m.spec.template.spec.containers[0].resources = M.resources;
         }
         if (o.kind === "PrometheusRule") m.spec.groups = M.ruleGroups;
@@ -245,6 +258,14 @@ replicas: ${DEFAULT_REPLICAS}
 
 resources:
 ${block(DEFAULT_RESOURCES, 2)}
+
+consumerLag:
+  # The operator exports the consumer lag of every KafkaCluster it manages on its /metrics
+  # (kafka_consumergroup_*, see operator/lag/README.md); a cluster annotated
+  # kafka.capstan.dev/consumer-lag: "false" is left out.
+  enabled: true
+  # Seconds between two lag polls of a cluster.
+  pollIntervalSeconds: ${DEFAULT_LAG_POLL_INTERVAL}
 
 # Namespaces whose KafkaClusters the operator manages, with a Role in each; all namespaces
 # (a ClusterRole) when empty.

@@ -42,6 +42,14 @@ export interface InstallOptions {
   brokerImage?: string;
   /** Broker image tag when spec.version is unset; the package version by default. */
   brokerVersion?: string;
+  /**
+   * Whether the operator exports the consumer lag of every KafkaCluster it manages on its
+   * /metrics (--consumer-lag); true by default. A cluster annotated
+   * kafka.capstan.dev/consumer-lag: "false" is left out either way.
+   */
+  consumerLag?: boolean;
+  /** Seconds between two lag polls of a cluster (--lag-poll-interval); 30 by default. */
+  lagPollInterval?: number;
   /** Operator replicas (one leads, the others stand by); 2 by default. */
   replicas?: number;
   /** Namespaces the operator watches (Roles in each); all, with a ClusterRole, when empty. */
@@ -82,6 +90,8 @@ export const DEFAULT_REPLICAS = 2;
 export const DEFAULT_DASHBOARD_LABELS: Readonly<Record<string, string>> = { grafana_dashboard: "1" };
 export const DEFAULT_OPERATOR_IMAGE = "capstan/operator";
 export const DEFAULT_BROKER_IMAGE = "capstan/broker";
+/** The operator's own default of --lag-poll-interval (operator/cli.ts). */
+export const DEFAULT_LAG_POLL_INTERVAL = 30;
 /** The admission policy is installed unless turned off. */
 export const DEFAULT_ADMISSION_POLICY = true;
 
@@ -151,6 +161,9 @@ export function installChart(app: App, o: InstallOptions = {}): Chart {
     `--metrics-port=${OPERATOR_METRICS_PORT}`,
     `--broker-image=${o.brokerImage ?? DEFAULT_BROKER_IMAGE}`,
     `--broker-version=${o.brokerVersion ?? VERSION}`,
+    // Spelled out even at their defaults, so the chart has one place for each value.
+    `--consumer-lag=${o.consumerLag ?? true}`,
+    `--lag-poll-interval=${o.lagPollInterval ?? DEFAULT_LAG_POLL_INTERVAL}`,
     ...(o.watchNamespaces ?? []).map((n) => `--namespace=${n}`),
   ];
   const probe = (p: string, initialDelaySeconds: number, failureThreshold: number) => ({

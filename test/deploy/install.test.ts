@@ -359,6 +359,17 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
         .flatMap((s) => s.spec.ports.map((p) => p.nodePort))
         .sort();
       assert.deepEqual(nodePorts, [30092, 30093]);
+      // The consumer-lag collector of the cluster, on the operator's own /metrics, polling at the
+      // Deployment's --lag-poll-interval (no broker answers here, so it reports the polls only).
+      const interval = Number(c.args.find((a) => a.startsWith("--lag-poll-interval="))?.split("=")[1]);
+      assert.ok(c.args.includes("--consumer-lag=true") && interval > 0, c.args.join(" "));
+      await waitFor("the consumer-lag series of cluster dev", async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        return new RegExp(
+          `^capstan_lag_poll_interval_seconds\\{[^}]*cluster="dev"[^}]*\\} ${interval}$`,
+          "m",
+        ).test(text);
+      });
       // The topic reconciler takes the example's KafkaTopics in hand: its finalizer goes on first
       // (through the admission policy, which never refuses an edit that leaves spec alone).
       // No broker runs in the harness's pods, so the topics themselves cannot be created here.
