@@ -209,7 +209,12 @@ function templates(): Record<string, string> {
     "templates/NOTES.txt":
       "Capstan operator {{ .Chart.AppVersion }} is installed in namespace {{ .Release.Namespace }}.\n\n" +
       "  kubectl -n {{ .Release.Namespace }} rollout status deployment/capstan-operator\n\n" +
-      "Then apply a KafkaCluster and KafkaTopics (examples/ in the Capstan repository); see docs/install.md.\n",
+      "Then apply a KafkaCluster and KafkaTopics (examples/ in the Capstan repository); see docs/install.md.\n" +
+      "{{- if .Values.admissionPolicy.enabled }}\n\n" +
+      "KafkaTopics are checked against their KafkaCluster's spec.topicPolicy at admission\n" +
+      "(ValidatingAdmissionPolicies capstan-topic-policy-*): kubectl apply refuses one that breaks\n" +
+      "a policy in mode Enforce and warns in mode Warn. Turn off: --set admissionPolicy.enabled=false\n" +
+      "{{- end }}\n",
   };
 }
 
