@@ -17,10 +17,11 @@ import {
   DASHBOARD_DIR,
   DEFAULT_BROKER_IMAGE,
   DEFAULT_DASHBOARD_LABELS,
+  DEFAULT_LAG_POLL_INTERVAL,
   DEFAULT_OPERATOR_IMAGE,
   DEFAULT_REPLICAS,
   DEFAULT_RESOURCES,
-  NO_ADMISSION_POLICY,
+  DEFAULT_ADMISSION_POLICY,
   VERSION,
   installManifests,
 } from "./install.ts";
@@ -40,6 +41,8 @@ const M = {
   brokerImage: "HELM-BROKER-IMAGE",
   brokerVersion: "HELM-BROKER-VERSION",
   replicas: "HELM-REPLICAS",
+  consumerLag: "HELM-CONSUMER-LAG",
+  lagPollInterval: "HELM-LAG-POLL-INTERVAL",
   resources: "HELM-RESOURCES",
   monitoringLabels: "HELM-MONITORING-LABELS",
   dashboardLabels: "HELM-DASHBOARD-LABELS",
@@ -64,6 +67,8 @@ function assert(ok: unknown, message: string): asserts ok {
 
 /** Turns one serialized manifest into a template. */
 function templatize(yamlText: string): string {
+  // Helm would read "{{" in a manifest (e.g. in the admission policy's CEL) as an action.
+  assert(!yamlText.includes("{{"), `"{{" in a manifest:\n${yamlText}`);
   let t = yamlText;
   // A label map key holding a marker: merge the user's labels in at that place.
   const mergeLabels = (marker: string, expr: string) => {
@@ -100,6 +105,8 @@ function templatize(yamlText: string): string {
     [M.brokerImage, "{{ $.Values.broker.image.repository }}"],
     [M.brokerVersion, "{{ $.Values.broker.image.tag | default $.Chart.AppVersion }}"],
     [M.replicas, "{{ $.Values.replicas }}"],
+    [M.consumerLag, "{{ $.Values.consumerLag.enabled }}"],
+    [M.lagPollInterval, "{{ $.Values.consumerLag.pollIntervalSeconds }}"],
   ];
   for (const [marker, expr] of scalars) t = t.split(marker).join(expr);
   t = t
@@ -129,6 +136,7 @@ function markedManifests(): { all: Manifest[]; watched: Manifest[] } {
     serviceMonitor: true,
     prometheusRule: true,
     dashboard: true,
+    admissionPolicy: true,
     monitoringLabels: { [M.monitoringLabels]: "x" },
     dashboardLabels: { [M.dashboardLabels]: "x" },
   };
@@ -139,6 +147,14 @@ function markedManifests(): { all: Manifest[]; watched: Manifest[] } {
         const m = structuredClone(o) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
         if (o.kind === "Deployment") {
           m.spec.replicas = M.replicas;
+          const c = m.spec.template.spec.containers[0];
+          c.args = (c.args as string[]).map((a) =>
+            a.startsWith("--consumer-lag=")
+              ? `--consumer-lag=${M.consumerLag}`
+              : a.startsWith("--lag-poll-interval=")
+                ? `--lag-poll-interval=${M.lagPollInterval}`
+                : a,
+          );
           m.spec.template.spec.containers[0].resources = M.resources;
         }
         if (o.kind === "PrometheusRule") m.spec.groups = M.ruleGroups;
@@ -183,13 +199,22 @@ function templates(): Record<string, string> {
     "templates/prometheusrule.yaml":
       HEADER + wrap("if $.Values.metrics.prometheusRule.enabled", one("PrometheusRule")),
     "templates/dashboard-configmap.yaml": HEADER + wrap("if $.Values.dashboard.enabled", one("ConfigMap")),
+    // The CEL holds "}}" but never "{{", so Helm passes it through as text.
     "templates/admission-policy.yaml":
       HEADER +
-      `{{- if $.Values.admissionPolicy.enabled }}\n{{- fail ${JSON.stringify(NO_ADMISSION_POLICY)} }}\n{{- end }}\n`,
+      wrap(
+        "if $.Values.admissionPolicy.enabled",
+        docs(byKind(all, "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")),
+      ),
     "templates/NOTES.txt":
       "Capstan operator {{ .Chart.AppVersion }} is installed in namespace {{ .Release.Namespace }}.\n\n" +
       "  kubectl -n {{ .Release.Namespace }} rollout status deployment/capstan-operator\n\n" +
-      "Then apply a KafkaCluster and KafkaTopics (examples/ in the Capstan repository); see docs/install.md.\n",
+      "Then apply a KafkaCluster and KafkaTopics (examples/ in the Capstan repository); see docs/install.md.\n" +
+      "{{- if .Values.admissionPolicy.enabled }}\n\n" +
+      "KafkaTopics are checked against their KafkaCluster's spec.topicPolicy at admission\n" +
+      "(ValidatingAdmissionPolicies capstan-topic-policy-*): kubectl apply refuses one that breaks\n" +
+      "a policy in mode Enforce and warns in mode Warn. Turn off: --set admissionPolicy.enabled=false\n" +
+      "{{- end }}\n",
   };
 }
 
@@ -239,6 +264,14 @@ replicas: ${DEFAULT_REPLICAS}
 resources:
 ${block(DEFAULT_RESOURCES, 2)}
 
+consumerLag:
+  # The operator exports the consumer lag of every KafkaCluster it manages on its /metrics
+  # (kafka_consumergroup_*, see operator/lag/README.md); a cluster annotated
+  # kafka.capstan.dev/consumer-lag: "false" is left out.
+  enabled: true
+  # Seconds between two lag polls of a cluster.
+  pollIntervalSeconds: ${DEFAULT_LAG_POLL_INTERVAL}
+
 # Namespaces whose KafkaClusters the operator manages, with a Role in each; all namespaces
 # (a ClusterRole) when empty.
 watchNamespaces: []
@@ -261,8 +294,12 @@ dashboard:
 ${block(DEFAULT_DASHBOARD_LABELS, 4)}
 
 admissionPolicy:
-  # Reserved: no ValidatingAdmissionPolicy exists yet, and enabling this fails the install.
-  enabled: false
+  # The topic policy at admission: ValidatingAdmissionPolicies capstan-topic-policy-{enforce,
+  # warn,audit} and their bindings, so kubectl apply of a KafkaTopic that breaks its
+  # KafkaCluster's spec.topicPolicy is refused (mode Enforce) or admitted with a warning (Warn).
+  # Only KafkaTopics whose kafka.capstan.dev/cluster label names a KafkaCluster in their
+  # namespace are checked. The operator and the brokers enforce the policy either way.
+  enabled: ${DEFAULT_ADMISSION_POLICY}
 `;
 }
 

@@ -5,13 +5,16 @@
 // operator's ServiceAccount, its least-privilege RBAC (operator/rbac.ts, generated from the
 // resources the code calls), the operator Deployment (leader election on, non-root,
 // read-only root filesystem, probes on /healthz and /readyz), the metrics Service, and
-// optionally a ServiceMonitor, a PrometheusRule (charts/dashboards/capstan-lag-rules.yaml)
-// and the Grafana dashboard ConfigMap (charts/dashboards/capstan-lag.json).
+// the topic-policy ValidatingAdmissionPolicies and their bindings (on by default, see
+// InstallOptions.admissionPolicy), and optionally a ServiceMonitor, a PrometheusRule
+// (charts/dashboards/capstan-lag-rules.yaml) and the Grafana dashboard ConfigMap
+// (charts/dashboards/capstan-lag.json).
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { ApiObject, App, Chart } from "cdk8s";
 import { k8s } from "cdk8s-plus-34";
 import { parse as parseYaml } from "yaml";
+import { topicPolicyAdmission } from "../operator/admission/topic-policy-vap.ts";
 import { operatorRbac } from "../operator/rbac.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -39,6 +42,14 @@ export interface InstallOptions {
   brokerImage?: string;
   /** Broker image tag when spec.version is unset; the package version by default. */
   brokerVersion?: string;
+  /**
+   * Whether the operator exports the consumer lag of every KafkaCluster it manages on its
+   * /metrics (--consumer-lag); true by default. A cluster annotated
+   * kafka.capstan.dev/consumer-lag: "false" is left out either way.
+   */
+  consumerLag?: boolean;
+  /** Seconds between two lag polls of a cluster (--lag-poll-interval); 30 by default. */
+  lagPollInterval?: number;
   /** Operator replicas (one leads, the others stand by); 2 by default. */
   replicas?: number;
   /** Namespaces the operator watches (Roles in each); all, with a ClusterRole, when empty. */
@@ -55,9 +66,15 @@ export interface InstallOptions {
   /** Extra labels for the ServiceMonitor and PrometheusRule (e.g. a Prometheus' release selector). */
   monitoringLabels?: Record<string, string>;
   /**
-   * A ValidatingAdmissionPolicy for KafkaTopics. None exists yet (the topic policy is
-   * enforced by the CRDs' CEL rules, the operator and the brokers), so this must stay off:
-   * asking for it is an error rather than a silently missing object.
+   * The topic policy at admission (operator/admission/topic-policy-vap.ts): one
+   * ValidatingAdmissionPolicy and binding per mode (capstan-topic-policy-{enforce,warn,audit}),
+   * so `kubectl apply` of a KafkaTopic that breaks its KafkaCluster's spec.topicPolicy is
+   * refused (Enforce), admitted with a warning (Warn) or only audited (Audit). True by default:
+   * what it refuses, the operator would not create either. A KafkaTopic is checked only against the
+   * KafkaCluster its kafka.capstan.dev/cluster label names in its own namespace; without one
+   * (no label, no such cluster) it is admitted; for a cluster without a topicPolicy only
+   * Kafka's and the policy's built-in limits apply (no reserved "__" prefix, no more replicas
+   * than brokers), which the operator refuses as well. Needs Kubernetes 1.30 (the v1 API).
    */
   admissionPolicy?: boolean;
 }
@@ -73,8 +90,10 @@ export const DEFAULT_REPLICAS = 2;
 export const DEFAULT_DASHBOARD_LABELS: Readonly<Record<string, string>> = { grafana_dashboard: "1" };
 export const DEFAULT_OPERATOR_IMAGE = "capstan/operator";
 export const DEFAULT_BROKER_IMAGE = "capstan/broker";
-export const NO_ADMISSION_POLICY =
-  "no ValidatingAdmissionPolicy exists yet: KafkaTopic rules are enforced by the CRDs' CEL rules, the operator and the brokers; leave the admission policy off";
+/** The operator's own default of --lag-poll-interval (operator/cli.ts). */
+export const DEFAULT_LAG_POLL_INTERVAL = 30;
+/** The admission policy is installed unless turned off. */
+export const DEFAULT_ADMISSION_POLICY = true;
 
 export type Manifest = Record<string, unknown> & {
   apiVersion: string;
@@ -107,7 +126,6 @@ export function crds(): Manifest[] {
 
 /** Builds the install chart in app. */
 export function installChart(app: App, o: InstallOptions = {}): Chart {
-  if (o.admissionPolicy) throw new Error(NO_ADMISSION_POLICY);
   const ns = o.namespace ?? "capstan-system";
   const labels = commonLabels();
   const chart = new Chart(app, "install", { disableResourceNameHashes: true });
@@ -143,6 +161,9 @@ export function installChart(app: App, o: InstallOptions = {}): Chart {
     `--metrics-port=${OPERATOR_METRICS_PORT}`,
     `--broker-image=${o.brokerImage ?? DEFAULT_BROKER_IMAGE}`,
     `--broker-version=${o.brokerVersion ?? VERSION}`,
+    // Spelled out even at their defaults, so the chart has one place for each value.
+    `--consumer-lag=${o.consumerLag ?? true}`,
+    `--lag-poll-interval=${o.lagPollInterval ?? DEFAULT_LAG_POLL_INTERVAL}`,
     ...(o.watchNamespaces ?? []).map((n) => `--namespace=${n}`),
   ];
   const probe = (p: string, initialDelaySeconds: number, failureThreshold: number) => ({
@@ -230,6 +251,15 @@ export function installChart(app: App, o: InstallOptions = {}): Chart {
       ],
     },
   });
+
+  if (o.admissionPolicy ?? DEFAULT_ADMISSION_POLICY) {
+    // Cluster-scoped, labelled as the rest so the uninstall by label removes them too.
+    for (const m of topicPolicyAdmission({
+      labels: { ...labels, "app.kubernetes.io/component": "topic-policy" },
+    }) as Manifest[]) {
+      new ApiObject(chart, `${m.kind}-${m.metadata.name}`.toLowerCase(), m);
+    }
+  }
 
   if (o.serviceMonitor) {
     new ApiObject(chart, "service-monitor", {

@@ -12,6 +12,9 @@
 //   --prometheus-rule        add the consumer-lag PrometheusRule (same)
 //   --dashboard              add the Grafana dashboard ConfigMap (label grafana_dashboard: "1")
 //   --monitoring             all three
+//   --no-consumer-lag        the operator does not export consumer lag (--consumer-lag=false)
+//   --lag-poll-interval <s>  seconds between two lag polls of a cluster (default 30)
+//   --no-admission-policy    leave out the topic-policy ValidatingAdmissionPolicies (on by default)
 //   --check                  write nothing; exit 1 if charts/capstan or charts/kustomize is stale
 //   --manifests-only         write the manifests only, not charts/capstan and charts/kustomize
 //                            (implied by --out -)
@@ -36,6 +39,9 @@ const { values } = parseArgs({
     "prometheus-rule": { type: "boolean", default: false },
     dashboard: { type: "boolean", default: false },
     monitoring: { type: "boolean", default: false },
+    "no-consumer-lag": { type: "boolean", default: false },
+    "lag-poll-interval": { type: "string" },
+    "no-admission-policy": { type: "boolean", default: false },
     check: { type: "boolean", default: false },
     "manifests-only": { type: "boolean", default: false },
   },
@@ -52,6 +58,12 @@ if (values.check) {
   process.exit(0);
 }
 
+const interval = values["lag-poll-interval"];
+if (interval !== undefined && !(Number(interval) > 0)) {
+  console.error(`--lag-poll-interval: expected a positive number of seconds, got ${interval}`);
+  process.exit(2);
+}
+
 const yaml = installYaml({
   namespace: values.namespace,
   image: values.image,
@@ -61,6 +73,9 @@ const yaml = installYaml({
   serviceMonitor: values["service-monitor"] || values.monitoring,
   prometheusRule: values["prometheus-rule"] || values.monitoring,
   dashboard: values.dashboard || values.monitoring,
+  consumerLag: !values["no-consumer-lag"],
+  lagPollInterval: interval === undefined ? undefined : Number(interval),
+  admissionPolicy: !values["no-admission-policy"],
 });
 if (values.out === "-") {
   process.stdout.write(yaml);

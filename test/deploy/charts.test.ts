@@ -6,14 +6,16 @@
 // has not built the binaries (helm, kubectl, the control plane), except on CI (a failure).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { after, before, describe, test } from "node:test";
 import { outOfDate } from "../../charts/generated.ts";
 import type { InstallOptions } from "../../charts/install.ts";
-import { NO_ADMISSION_POLICY, installManifests } from "../../charts/install.ts";
+import { installManifests } from "../../charts/install.ts";
+import { topicPolicyAdmission } from "../../operator/admission/topic-policy-vap.ts";
 import { k8sBinary, k8sUnavailable, startControlPlane } from "../k8s/harness.ts";
 import type { ControlPlane } from "../k8s/harness.ts";
 import type { Obj } from "./fixtures.ts";
@@ -62,6 +64,8 @@ const SETTINGS: Array<{ name: string; options: InstallOptions; set: string[] }> 
       brokerImage: "registry.example/capstan/broker",
       brokerVersion: "9.9.8",
       replicas: 3,
+      consumerLag: false,
+      lagPollInterval: 15,
       resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1500m", memory: "1Gi" } },
       watchNamespaces: ["team-a", "team-b"],
       serviceMonitor: true,
@@ -69,6 +73,7 @@ const SETTINGS: Array<{ name: string; options: InstallOptions; set: string[] }> 
       dashboard: true,
       monitoringLabels: { release: "kube-prometheus-stack" },
       dashboardLabels: { grafana_dashboard: "1", team: "kafka" },
+      admissionPolicy: false,
     },
     set: [
       "image.repository=registry.example/capstan/operator",
@@ -77,6 +82,8 @@ const SETTINGS: Array<{ name: string; options: InstallOptions; set: string[] }> 
       "broker.image.repository=registry.example/capstan/broker",
       "broker.image.tag=9.9.8",
       "replicas=3",
+      "consumerLag.enabled=false",
+      "consumerLag.pollIntervalSeconds=15",
       "resources.requests.cpu=250m",
       "resources.requests.memory=256Mi",
       "resources.limits.cpu=1500m",
@@ -87,6 +94,7 @@ const SETTINGS: Array<{ name: string; options: InstallOptions; set: string[] }> 
       "metrics.labels.release=kube-prometheus-stack",
       "dashboard.enabled=true",
       "dashboard.labels.team=kafka",
+      "admissionPolicy.enabled=false",
     ],
   },
 ];
@@ -125,8 +133,21 @@ describe("generated chart files", () => {
       assert.ok(table.includes(`\`${leaf}\``), `${leaf} is in the Helm values table`);
   });
 
-  test("the admission policy option is refused, not silently ignored", () => {
-    assert.throws(() => installManifests({ admissionPolicy: true }), { message: NO_ADMISSION_POLICY });
+  test("the admission policy is on by default: the topic-policy VAPs and bindings as generated, labelled as the rest", () => {
+    const admission = (objs: readonly Obj[]) =>
+      objs.filter((o) => o.kind.startsWith("ValidatingAdmissionPolicy"));
+    const installed = admission(installManifests() as Obj[]);
+    const generated = topicPolicyAdmission() as Obj[];
+    assert.deepEqual(
+      installed.map((o) => o.metadata.name),
+      generated.map((o) => o.metadata.name),
+    );
+    for (const [i, o] of installed.entries()) {
+      assert.deepEqual(o.spec, generated[i].spec, `${o.kind} ${o.metadata.name}`);
+      assert.equal(o.metadata.labels?.["app.kubernetes.io/name"], "capstan-operator");
+      assert.equal(o.metadata.labels?.["app.kubernetes.io/component"], "topic-policy");
+    }
+    assert.deepEqual(admission(installManifests({ admissionPolicy: false }) as Obj[]), []);
   });
 });
 
@@ -148,10 +169,16 @@ describe("helm and kustomize", { skip: unavailable ?? false, timeout: 300_000 },
     });
   }
 
-  test("helm template fails when the admission policy is turned on", async () => {
-    await assert.rejects(
-      helm("template", "capstan", CHART, "--set", "admissionPolicy.enabled=true"),
-      /no ValidatingAdmissionPolicy exists yet/,
+  test("helm template with only admissionPolicy.enabled=false renders what admissionPolicy: false does", async () => {
+    const { stdout } = await helm("template", "capstan", CHART, "--set", "admissionPolicy.enabled=false");
+    const expected = installManifests({
+      admissionPolicy: false,
+      createNamespace: false,
+      namespace: "default",
+    });
+    assert.deepEqual(
+      normalize(parseStream(stdout)),
+      normalize(expected.filter((o) => o.kind !== "CustomResourceDefinition") as Obj[]),
     );
   });
 
@@ -163,6 +190,27 @@ describe("helm and kustomize", { skip: unavailable ?? false, timeout: 300_000 },
     );
     const all = installManifests({ serviceMonitor: true, prometheusRule: true, dashboard: true }) as Obj[];
     assert.deepEqual(normalize([...base, ...monitoring]), normalize(all));
+  });
+
+  test("kubectl kustomize of an overlay with components/without-admission-policy renders admissionPolicy: false", async () => {
+    // Kustomize wants relative paths; an overlay as a user would write it, outside the repository.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "capstan-overlay-"));
+    try {
+      const rel = (p: string) => path.relative(dir, path.join(REPO, "charts/kustomize", p));
+      writeFileSync(
+        path.join(dir, "kustomization.yaml"),
+        JSON.stringify({
+          apiVersion: "kustomize.config.k8s.io/v1beta1",
+          kind: "Kustomization",
+          resources: [rel("base")],
+          components: [rel("components/without-admission-policy")],
+        }),
+      );
+      const objs = parseStream((await run("kubectl", ["kustomize", dir])).stdout);
+      assert.deepEqual(normalize(objs), normalize(installManifests({ admissionPolicy: false }) as Obj[]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe("on a real API server", () => {

@@ -1,9 +1,13 @@
 // The install manifests (charts/install.ts, `npm run synth`) against the real API server of
 // the test control plane (test/k8s/harness.ts): every object passes a server-side dry run
 // and then applies for real, the operator Deployment rolls out, and its ServiceAccount can
-// do what the operator does (operator/runtime/resources.ts) and nothing more; the operator,
-// started with the Deployment's args and env and that ServiceAccount's token only, reconciles
-// examples/dev; and the uninstall commands of docs/install.md keep the CRDs and the data.
+// do what the operator does (operator/runtime/resources.ts) and nothing more; the topic-policy
+// admission (on by default) refuses at `kubectl apply` a KafkaTopic that breaks its
+// KafkaCluster's policy (examples/production) with the policy engine's message, admits the
+// example's topics, and warns in Warn mode; the operator, started with the Deployment's args
+// and env and that ServiceAccount's token only, reconciles examples/dev (the KafkaCluster;
+// its KafkaTopics get the operator's finalizer); and the uninstall commands of
+// docs/install.md remove the operator and the admission policy, keeping the CRDs and the data.
 // Skipped when test/setup/k8s.sh has not built the binaries, except on CI (a failure).
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
@@ -13,9 +17,13 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
+import { parseAllDocuments } from "yaml";
 import type { Manifest } from "../../charts/install.ts";
 import { crds, installManifests, installYaml } from "../../charts/install.ts";
+import type { KafkaCluster, KafkaTopic } from "../../operator/api/types.ts";
+import { clusterTopicDefaults } from "../../operator/lint.ts";
 import { LEASE, OPERATOR_RESOURCES } from "../../operator/runtime/resources.ts";
+import { checkTopic, describeViolations } from "../../policy/topic-policy.ts";
 import { k8sUnavailable, startControlPlane, waitFor } from "../k8s/harness.ts";
 import { createVolumes } from "../k8s/operator-fixtures.ts";
 import type { ControlPlane } from "../k8s/harness.ts";
@@ -139,6 +147,90 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
       });
       assert.deepEqual(c.readinessProbe.httpGet, { path: "/readyz", port: "metrics", scheme: "HTTP" });
       assert.deepEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "metrics", scheme: "HTTP" });
+    }
+  });
+
+  test("the topic policy at admission: kubectl apply refuses a violating KafkaTopic with the policy's message (Enforce), admits compliant ones, warns (Warn)", async () => {
+    const dir = path.join(REPO, "examples/production");
+    const read = async (f: string) =>
+      parseAllDocuments(await readFile(path.join(dir, f), "utf8")).map((d) => d.toJS() as unknown);
+    const [kc] = (await read("kafka-cluster.yaml")) as KafkaCluster[];
+    const topics = (await read("topics.yaml")) as KafkaTopic[];
+    assert.equal(kc.metadata.name, "prod");
+    assert.equal(kc.spec.topicPolicy?.mode, "Enforce");
+    /** The policy engine's verdict ("" when the topic passes), as the operator and brokers give it. */
+    const engine = (cluster: KafkaCluster, t: KafkaTopic) =>
+      describeViolations(
+        checkTopic(
+          cluster.spec.topicPolicy,
+          {
+            name: t.spec.topicName ?? t.metadata.name ?? "",
+            partitions: t.spec.partitions,
+            replicationFactor: t.spec.replicationFactor,
+            configs: new Map(Object.entries(t.spec.config ?? {})),
+          },
+          { brokerCount: cluster.spec.replicas, defaultConfig: clusterTopicDefaults(cluster) },
+        ),
+      );
+    const bad: KafkaTopic = {
+      apiVersion: "kafka.capstan.dev/v1alpha1",
+      kind: "KafkaTopic",
+      metadata: { name: "orders", labels: { "kafka.capstan.dev/cluster": "prod" } },
+      spec: { topicName: "aws-kafka.prod.Orders.xml", partitions: 300, replicationFactor: 4 },
+    };
+    const expected = engine(kc, bad);
+    assert.match(expected, /\[naming\].*\[replication-factor\].*\[max-partitions\]/);
+    for (const t of topics) assert.equal(engine(kc, t), "", `${t.metadata.name} follows the policy`);
+    const kubectlApply = (ns: string, obj: unknown, dryRun = false) =>
+      cp.kubectl(["apply", "-n", ns, ...(dryRun ? ["--dry-run=server"] : []), "-f", "-"], {
+        input: JSON.stringify(obj),
+      });
+    const DENIED = /denied request: (.*)$/m;
+
+    for (const ns of ["kafka-prod", "kafka-warn"]) await kubectl(["create", "namespace", ns]);
+    await kubectl(["apply", "-n", "kafka-prod", "-f", path.join(dir, "kafka-cluster.yaml")]);
+    // The policies, their bindings and the new KafkaCluster reach the admission plugin through informers.
+    await waitFor(
+      "the Enforce policy to refuse",
+      async () => DENIED.test((await kubectlApply("kafka-prod", bad, true)).stderr),
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
+    const refused = await kubectlApply("kafka-prod", bad);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /ValidatingAdmissionPolicy 'capstan-topic-policy-enforce'/);
+    assert.equal(DENIED.exec(refused.stderr)?.[1], expected, refused.stderr);
+    assert.equal(
+      (await cp.kubectl(["get", "kafkatopic", "orders", "-n", "kafka-prod", "-o", "name"])).stdout.trim(),
+      "",
+      "nothing was stored",
+    );
+    const admitted = await cp.kubectl(["apply", "-n", "kafka-prod", "-f", path.join(dir, "topics.yaml")]);
+    assert.equal(admitted.code, 0, admitted.stderr);
+    assert.doesNotMatch(admitted.stderr, /Warning/);
+    assert.equal(
+      (await kubectl(["get", "kafkatopics", "-n", "kafka-prod", "-o", "name"])).trim().split("\n").length,
+      topics.length,
+    );
+
+    // Warn: admitted, and kubectl prints the same message as a warning.
+    const warnKc = { ...kc, spec: { ...kc.spec, topicPolicy: { ...kc.spec.topicPolicy, mode: "Warn" } } };
+    assert.equal((await kubectlApply("kafka-warn", warnKc)).code, 0);
+    await waitFor(
+      "the Warn policy to warn",
+      async () => /Warning: /.test((await kubectlApply("kafka-warn", bad, true)).stderr),
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
+    const warned = await kubectlApply("kafka-warn", bad);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(
+      warned.stderr,
+      /Warning: Validation failed for ValidatingAdmissionPolicy 'capstan-topic-policy-warn'/,
+    );
+    assert.ok(warned.stderr.includes(`: ${expected}\n`), warned.stderr);
+
+    // Nothing here for the operator started by a later test to reconcile: no finalizers yet.
+    for (const ns of ["kafka-prod", "kafka-warn"]) {
+      await kubectl(["delete", "kafkatopics,kafkaclusters", "--all", "-n", ns, "--wait=true"]);
     }
   });
 
@@ -267,6 +359,33 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
         .flatMap((s) => s.spec.ports.map((p) => p.nodePort))
         .sort();
       assert.deepEqual(nodePorts, [30092, 30093]);
+      // The consumer-lag collector of the cluster, on the operator's own /metrics, polling at the
+      // Deployment's --lag-poll-interval (no broker answers here, so it reports the polls only).
+      const interval = Number(c.args.find((a) => a.startsWith("--lag-poll-interval="))?.split("=")[1]);
+      assert.ok(c.args.includes("--consumer-lag=true") && interval > 0, c.args.join(" "));
+      await waitFor("the consumer-lag series of cluster dev", async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        return new RegExp(
+          `^capstan_lag_poll_interval_seconds\\{[^}]*cluster="dev"[^}]*\\} ${interval}$`,
+          "m",
+        ).test(text);
+      });
+      // The topic reconciler takes the example's KafkaTopics in hand: its finalizer goes on first
+      // (through the admission policy, which never refuses an edit that leaves spec alone).
+      // No broker runs in the harness's pods, so the topics themselves cannot be created here.
+      await waitFor(
+        "the topic finalizer on the example's KafkaTopics",
+        async () => {
+          const list = JSON.parse(await kubectl(["get", "kafkatopics", "-n", "kafka-dev", "-o", "json"])) as {
+            items: Array<{ metadata: { finalizers?: string[] } }>;
+          };
+          return (
+            list.items.length === 2 &&
+            list.items.every((t) => t.metadata.finalizers?.includes("kafka.capstan.dev/topic-cleanup"))
+          );
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
     } finally {
       // SIGTERM, as the kubelet sends it: the operator releases the lease and exits 0.
       child.kill("SIGTERM");
@@ -331,6 +450,19 @@ describe("install manifests on a real API server", { skip: unavailable ?? false,
       "",
     );
     assert.equal((await kubectl(["get", "roles", "-n", "team-a", "-o", "name"])).trim(), "");
+    assert.equal(
+      (
+        await kubectl([
+          "get",
+          "validatingadmissionpolicies,validatingadmissionpolicybindings",
+          "-l",
+          "app.kubernetes.io/name=capstan-operator",
+          "-o",
+          "name",
+        ])
+      ).trim(),
+      "",
+    );
     await kubectl(["get", "crd/kafkaclusters.kafka.capstan.dev", "crd/kafkatopics.kafka.capstan.dev"]);
     await kubectl(["get", "kafkacluster/dev", "statefulset/dev-broker", "-n", "kafka-dev"]);
     assert.notEqual((await kubectl(["get", "pvc", "-n", "kafka-dev", "-o", "name"])).trim(), "");

@@ -3,7 +3,8 @@
 // that every node port the dev example's EXTERNAL listener gets (bootstrap and brokers, as
 // the operator renders them) is published on the host address it advertises, that the scripts
 // parse, name files that exist, build the images the install manifests run, and wait for and
-// use what examples/dev defines; and that a missing tool stops them before they do anything.
+// use what examples/dev defines (its topics, and a topic its policy refuses at admission);
+// and that a missing tool stops them before they do anything.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -15,6 +16,7 @@ import { parse as parseYaml } from "yaml";
 import { VERSION, installManifests } from "../../charts/install.ts";
 import type { KafkaCluster, KafkaTopic } from "../../operator/api/types.ts";
 import { configFiles, desiredObjects } from "../../operator/cluster/desired.ts";
+import { checkTopic } from "../../policy/topic-policy.ts";
 import { parseStream } from "./fixtures.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -165,6 +167,28 @@ describe("tools/kind scripts", () => {
       `${topic} is a KafkaTopic of examples/dev`,
     );
     assert.match(e2e, new RegExp(`wait kafkacluster/${dev.metadata.name} --for=condition=Ready`));
+    assert.match(e2e, /wait kafkatopic --all --for=condition=Ready/);
+    // The topic it expects the admission policy to refuse breaks the dev policy's naming, and the
+    // policy whose name it greps for is installed by default.
+    const bad = JSON.parse(/^BAD_TOPIC='(.*)'$/m.exec(e2e)?.[1] ?? "null") as KafkaTopic;
+    assert.equal(bad.metadata.labels?.["kafka.capstan.dev/cluster"], dev.metadata.name);
+    assert.equal(dev.spec.topicPolicy?.mode, "Enforce");
+    const violations = checkTopic(
+      dev.spec.topicPolicy,
+      { name: bad.spec.topicName!, partitions: bad.spec.partitions, configs: new Map() },
+      { brokerCount: dev.spec.replicas! },
+    );
+    assert.deepEqual(
+      violations.map((v) => v.rule),
+      ["naming"],
+    );
+    assert.match(e2e, /grep -q "capstan-topic-policy-enforce\.\*denied request: \\\[naming\\\]"/);
+    assert.ok(
+      installManifests().some(
+        (o) =>
+          o.kind === "ValidatingAdmissionPolicyBinding" && o.metadata.name === "capstan-topic-policy-enforce",
+      ),
+    );
     assert.match(e2e, /kcat -b "\$BOOTSTRAP" -P -t "\$TOPIC"/);
     assert.match(e2e, /kcat -b "\$BOOTSTRAP" -C -t "\$TOPIC" -o beginning -e/);
   });
