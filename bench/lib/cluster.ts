@@ -163,6 +163,8 @@ export async function startCluster(kind: BrokerKind, opts: ClusterOptions = {}):
       const props: Record<string, string> = {
         "node.id": String(i + 1),
         "log.dirs": data,
+        // As in Kafka's shipped config/server.properties, which the Kafka nodes use too.
+        "group.initial.rebalance.delay.ms": "0",
         ...(n === 1
           ? { listeners: `PLAINTEXT://${HOST}:${ports[i]}` }
           : {
