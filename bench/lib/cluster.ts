@@ -152,7 +152,9 @@ export async function startCluster(kind: BrokerKind, opts: ClusterOptions = {}):
   }
   const voters = controllerPorts.map((p, i) => `${i + 1}@${HOST}:${p}`).join(",");
   const commands: { cmd: string; args: string[]; dir: string; log: string }[] = [];
-  const clusterId = randomBytes(16).toString("base64url");
+  // kafka-storage's argument parser takes an id starting with "-" for an option.
+  let clusterId = randomBytes(16).toString("base64url");
+  while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
 
   for (let i = 0; i < n; i++) {
     const dir = path.join(root, `node-${i + 1}`);

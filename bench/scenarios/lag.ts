@@ -3,6 +3,7 @@
 // (100-partition topics) and two groups that committed every partition, one record behind
 // the end. Polls repeat until the record-timestamp cache is warm (no record fetches), then
 // the measured polls are the steady state an exporter scrape sees. Same code on both brokers.
+import { readdir, readFile } from "node:fs/promises";
 import { Kafka, logLevel } from "kafkajs";
 import { LagCollector } from "../../operator/lag/collector.ts";
 import { commitOffsetsMany } from "../../test/lag/kafka-ops.ts";
@@ -11,6 +12,18 @@ import type { BenchContext, Scenario } from "../lib/scenario.ts";
 import type { BrokerKind } from "../lib/table.ts";
 
 const PARTITIONS_PER_TOPIC = 100;
+
+/** The broker hit its open-files limit: say how many descriptors it held and the limit. */
+async function outOfFiles(pid: number, topics: number): Promise<string> {
+  const limit = /Max open files\s+(\d+)/.exec(
+    await readFile(`/proc/${pid}/limits`, "utf8").catch(() => ""),
+  )?.[1];
+  const fds = await readdir(`/proc/${pid}/fd`).then(
+    (f) => f.length,
+    () => "?",
+  );
+  return `broker out of file descriptors (EMFILE) with ${topics * PARTITIONS_PER_TOPIC} partitions: ${fds} open, limit ${limit ?? "?"}`;
+}
 const GROUPS = 2;
 
 export const lag: Scenario = {
@@ -61,6 +74,8 @@ export const lag: Scenario = {
             await producer.send({ topic, acks: 1, messages });
             break;
           } catch (err) {
+            if (cluster.logs(5).includes("EMFILE"))
+              throw new Error(await outOfFiles(cluster.nodes[0].pid, topics.length), { cause: err });
             if (attempt >= 20) throw err;
             await new Promise((r) => setTimeout(r, 1000));
           }
