@@ -58,9 +58,25 @@ export const lag: Scenario = {
       for (let i = 0; i < topics.length; i += 10) {
         await admin.createTopics({
           topics: topics.slice(i, i + 10).map((topic) => ({ topic, numPartitions: PARTITIONS_PER_TOPIC })),
-          waitForLeaders: true,
+          waitForLeaders: false,
           timeout: 120_000,
         });
+      }
+      // Kafka elects thousands of leaders a while after CreateTopics returns; kafkajs'
+      // waitForLeaders gives up too early at this size.
+      const deadline = Date.now() + 300_000;
+      for (;;) {
+        const led = await admin
+          .fetchTopicMetadata({ topics })
+          .then((m) =>
+            m.topics.every(
+              (t) => t.partitions.length === PARTITIONS_PER_TOPIC && t.partitions.every((p) => p.leader >= 0),
+            ),
+          )
+          .catch(() => false);
+        if (led) break;
+        if (Date.now() > deadline) throw new Error(`partitions still without leaders after 300 s`);
+        await new Promise((r) => setTimeout(r, 1000));
       }
       ctx.log(`${topics.length * PARTITIONS_PER_TOPIC} partitions created`);
       for (const topic of topics) {
