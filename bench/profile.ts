@@ -125,6 +125,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const size = 1024;
   const tmp = keep ?? (await mkdtemp(path.join(os.tmpdir(), "capstan-profile-")));
+  await mkdir(tmp, { recursive: true });
   const data = path.join(tmp, "broker");
   const input = path.join(tmp, "records.txt");
   await writeRecordsFile(input, records, size);
