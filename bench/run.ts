@@ -152,6 +152,16 @@ async function runScenario(
   }
 }
 
+/** Formats the results as the repository's prettier would, so a committed result passes `npm run lint`. */
+async function formatJson(json: string, file: string): Promise<string> {
+  try {
+    const prettier = await import("prettier");
+    return await prettier.format(json, { ...(await prettier.resolveConfig(file)), filepath: file });
+  } catch {
+    return json;
+  }
+}
+
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   for (const [cmd, args] of [
@@ -218,7 +228,7 @@ async function main(): Promise<number> {
   const dir = path.join(HERE, "results");
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${report.timestamp.replace(/[:.]/g, "-")}.json`);
-  await writeFile(file, JSON.stringify(report, null, 2) + "\n");
+  await writeFile(file, await formatJson(JSON.stringify(report, null, 2) + "\n", file));
   console.log(`results: ${path.relative(process.cwd(), file)}`);
   return rows.some((r) => r.capstan?.error || r.kafka?.error) ? 1 : 0;
 }
