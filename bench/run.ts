@@ -9,8 +9,9 @@
 //   npm run bench -- --scenario produce,consume     # a selection
 //   npm run bench -- --records 200000 --repeat 5 --brokers capstan
 //
-// Not part of npm test. Needs java 17+, kcat, python3 with confluent_kafka, and the Kafka jars
-// (bash test/setup/install.sh caches them in ~/.cache/capstan).
+// Not part of npm test. Needs java 17+ and maven (for the first run), kcat, and python3 with
+// confluent_kafka; the Kafka jars are fetched by test/setup/install.sh into ~/.cache/capstan
+// on the first run.
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -171,6 +172,12 @@ async function main(): Promise<number> {
   ] as const) {
     if (spawnSync(cmd, [...args]).status !== 0)
       throw new Error(`${cmd} ${args.join(" ")} failed: is it installed?`);
+  }
+  if (opts.brokers.includes("kafka") && !isKafkaInstalled()) {
+    // A fresh clone: fetch Kafka from Maven Central into the cache outside the repository.
+    console.log(`Kafka ${DEFAULT_KAFKA_VERSION} is not cached yet: running bash test/setup/install.sh`);
+    const r = spawnSync("bash", [path.join(HERE, "..", "test", "setup", "install.sh")], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error("test/setup/install.sh failed: cannot run the Kafka side");
   }
   const tmp = await mkdtemp(path.join(os.tmpdir(), "capstan-bench-"));
   const ctx: BenchContext = {
