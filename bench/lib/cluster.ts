@@ -231,7 +231,10 @@ export async function startCluster(kind: BrokerKind, opts: ClusterOptions = {}):
           propsFile,
           "--ignore-formatted",
         ]);
-        if (f.code !== 0) throw new Error(`kafka-storage format failed:\n${f.output}`);
+        if (f.code !== 0) {
+          if (opts.dir === undefined) await rm(root, { recursive: true, force: true });
+          throw new Error(`kafka-storage format failed:\n${f.output}`);
+        }
       }
       commands.push({
         cmd: "java",
