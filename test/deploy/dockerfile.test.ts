@@ -188,8 +188,8 @@ for (const image of ["broker", "operator"] as const) {
   });
 }
 
-describe("entrypoint arguments", () => {
-  const program = buildProgram();
+describe("entrypoint arguments", async () => {
+  const program = await buildProgram();
   const optionsOf = (name: string) => {
     const cmd = program.commands.find((c) => c.name() === name);
     assert.ok(cmd, `capstan ${name} exists`);
