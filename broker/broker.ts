@@ -130,7 +130,22 @@ export class Broker {
         return b !== undefined && !b.fenced && !b.inControlledShutdown;
       },
     });
-    this.metrics = new BrokerMetrics(() => this.replicas.stats());
+    this.metrics = new BrokerMetrics(
+      () => this.replicas.stats(),
+      () => {
+        const active = this.raft?.isLeader ?? false;
+        let offline = 0;
+        if (active) {
+          for (const t of this.image.topicsById.values())
+            for (const p of t.partitions) if (p && p.leader < 0) offline++;
+        }
+        return {
+          ...this.replicas.replicationStats(),
+          activeController: active ? 1 : 0,
+          offlinePartitions: offline,
+        };
+      },
+    );
     this.replicas.setMetrics(this.metrics);
     const groupLog = opts.log.child("group-coordinator");
     this.groups = new GroupCoordinator({

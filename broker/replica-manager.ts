@@ -17,7 +17,7 @@ import { resolveTopicConfig } from "./metadata/topic-config.ts";
 import type { Log } from "./log/log.ts";
 import { type LogConfig, logConfigFromProperties } from "./log/log-config.ts";
 import type { LogManager } from "./log/log-manager.ts";
-import type { BrokerMetrics, PartitionStats } from "./metrics.ts";
+import type { BrokerMetrics, PartitionStats, ReplicationStats } from "./metrics.ts";
 import type { NodeAddress } from "./network/node-client.ts";
 import { HighWatermarkWaiters } from "./replication/high-watermark-waiters.ts";
 import { readHighWatermarks, writeHighWatermarks } from "./replication/high-watermark-checkpoint.ts";
@@ -536,6 +536,27 @@ export class ReplicaManager {
       offset: p.highWatermark,
     }));
     await writeHighWatermarks(this.config.logDirs(), entries);
+  }
+
+  /** This broker's side of the replication gauges. */
+  replicationStats(): Omit<ReplicationStats, "activeController" | "offlinePartitions"> {
+    let leaderCount = 0;
+    let underReplicated = 0;
+    let underMinIsr = 0;
+    for (const p of this.partitions.values()) {
+      if (!p.leaderState) continue;
+      leaderCount++;
+      if (p.isr.length < p.replicas.length) underReplicated++;
+      if (p.isr.length < p.minInsyncReplicas) underMinIsr++;
+    }
+    return {
+      partitionCount: this.partitions.size,
+      leaderCount,
+      underReplicated,
+      underMinIsr,
+      isrShrinks: this.isrShrinks,
+      isrExpands: this.isrExpands,
+    };
   }
 
   stats(): PartitionStats[] {

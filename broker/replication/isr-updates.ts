@@ -72,7 +72,8 @@ export class IsrUpdates {
                 {
                   partitionIndex: p.partition,
                   leaderEpoch: p.leaderEpoch,
-                  newIsr: p.isr,
+                  // Version 3 carries the ISR with broker epochs only.
+                  newIsr: [],
                   newIsrWithEpochs: p.isr.map((brokerId) => ({
                     brokerId,
                     brokerEpoch: this.epochOf(brokerId),

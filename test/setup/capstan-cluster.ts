@@ -7,7 +7,7 @@
 //   cluster.bootstrap                 // "127.0.0.1:p0,127.0.0.1:p1,127.0.0.1:p2"
 //   await cluster.broker(1).kill();   // SIGKILL; .restart() brings it back on the same ports/data
 //   await cluster.close();
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startCapstan, type TestBroker } from "./capstan.ts";
@@ -30,6 +30,8 @@ export interface CapstanCluster {
   /** Every broker's client address, comma-separated. */
   readonly bootstrap: string;
   broker(id: number): TestBroker;
+  /** Broker `id`'s Prometheus endpoint (capstan.metrics.listener). */
+  metricsUrl(id: number): string;
   /** A Metadata answer from any broker that is up. */
   metadata(): Promise<MetadataProbe>;
   close(): Promise<void>;
@@ -43,9 +45,11 @@ export async function startCapstanCluster(
   const root = await mkdtemp(path.join(os.tmpdir(), "capstan-cluster-"));
   const clientPorts: number[] = [];
   const controllerPorts: number[] = [];
+  const metricsPorts: number[] = [];
   for (let i = 0; i < n; i++) {
     clientPorts.push(await freePort());
     controllerPorts.push(await freePort());
+    metricsPorts.push(await freePort());
   }
   const voters = Array.from(
     { length: controllers },
@@ -71,6 +75,7 @@ export async function startCapstanCluster(
           "controller.quorum.voters": voters,
           "controller.listener.names": "CONTROLLER",
           "inter.broker.listener.name": "PLAINTEXT",
+          "capstan.metrics.listener": `http://127.0.0.1:${metricsPorts[id]}`,
           "default.replication.factor": String(Math.min(3, n)),
           "offsets.topic.replication.factor": String(Math.min(3, n)),
           "min.insync.replicas": String(Math.max(1, Math.min(3, n) - 1)),
@@ -91,6 +96,7 @@ export async function startCapstanCluster(
     brokers,
     bootstrap: brokers.map((b) => b.bootstrap).join(","),
     broker: (id) => brokers[id],
+    metricsUrl: (id) => `http://127.0.0.1:${metricsPorts[id]}/metrics`,
     async metadata() {
       let last: unknown;
       for (const b of brokers) {
@@ -104,6 +110,14 @@ export async function startCapstanCluster(
       throw new Error(`no broker answered Metadata: ${String(last)}`);
     },
     async close() {
+      // CAPSTAN_TEST_LOGS=<dir>: every broker's output is kept there, for a look after a failure.
+      const keepLogs = process.env.CAPSTAN_TEST_LOGS;
+      if (keepLogs) {
+        await mkdir(keepLogs, { recursive: true });
+        for (const [id, b] of brokers.entries()) {
+          await writeFile(path.join(keepLogs, `${path.basename(root)}-broker-${id}.log`), b.logs());
+        }
+      }
       const results = await Promise.allSettled(brokers.map((b) => b.close()));
       if (process.env.CAPSTAN_TEST_KEEP !== "1") await rm(root, { recursive: true, force: true });
       const bad = results.find((r) => r.status === "rejected");
