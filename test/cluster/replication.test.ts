@@ -197,7 +197,7 @@ describe("replication on a 3-broker cluster", { timeout: 300_000 }, () => {
   });
 });
 
-describe("min.insync.replicas on a 3-broker cluster", { timeout: 300_000 }, () => {
+describe("min.insync.replicas and controlled shutdown on a 3-broker cluster", { timeout: 300_000 }, () => {
   let cluster: CapstanCluster;
   let kafka: Kafka;
 
@@ -280,6 +280,43 @@ describe("min.insync.replicas on a 3-broker cluster", { timeout: 300_000 }, () =
       assert.deepEqual(
         all.map((r) => r.payload),
         ["three in sync", ...appendedAnyway, "acks=1 is fine", "three again"],
+      );
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+  test("SIGTERM: a leader hands its leaderships over before it exits (controlled shutdown)", async () => {
+    const topic = uniqueName("shutdown");
+    await withAdmin(kafka, (admin) =>
+      admin.createTopics({
+        topics: [{ topic, numPartitions: 1, replicationFactor: 3 }],
+        waitForLeaders: true,
+      }),
+    );
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ value: "before" }] });
+      const [p] = await partitions(kafka, topic);
+      const leader = cluster.broker(p.leader);
+      await leader.stop();
+      assert.match(leader.logs(), /controlled shutdown/);
+      assert.doesNotMatch(leader.logs(), /did not release this broker/);
+      const [after] = await partitions(kafka, topic);
+      assert.notEqual(after.leader, p.leader, "a new leader took over");
+      assert.ok(!after.isr.includes(p.leader), `the stopped broker left the ISR: ${JSON.stringify(after)}`);
+      await producer.send({ topic, acks: -1, messages: [{ value: "after" }] });
+      await leader.restart();
+      await waitUntil(
+        async () => (await partitions(kafka, topic))[0].isr.length === 3,
+        90_000,
+        "the restarted broker to rejoin the ISR",
+      );
+      const all = await kcatConsume(cluster.bootstrap, topic, { timeoutMs: 30_000 });
+      assert.deepEqual(
+        all.map((r) => r.payload),
+        ["before", "after"],
       );
     } finally {
       await producer.disconnect();
