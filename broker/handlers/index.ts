@@ -29,7 +29,8 @@ import { describeGroups } from "./describe-groups.ts";
 import { deleteGroups } from "./delete-groups.ts";
 import { offsetDelete } from "./offset-delete.ts";
 // The cluster: reassignments and elections (forwarded to the active controller).
-import { alterPartitionReassignments, listPartitionReassignments } from "./partition-reassignments.ts";
+import { alterPartitionReassignments } from "./alter-partition-reassignments.ts";
+import { listPartitionReassignments } from "./list-partition-reassignments.ts";
 import { electLeaders } from "./elect-leaders.ts";
 import { describeQuorum } from "./describe-quorum.ts";
 // The controller listener's own APIs (broker/raft for the quorum's).

@@ -136,7 +136,7 @@ export class ClusterControl {
           });
           this.opts.logger.info("controlled shutdown of a broker: moving its leaderships", { broker: b.id });
         }
-        records.push(...this.removeFromPartitions(b.id, { leadersOnly: false }));
+        records.push(...this.removeFromPartitions(b.id));
       } else if (b.fenced && req.currentMetadataOffset >= b.epoch && !b.inControlledShutdown) {
         records.push({ type: "UnfenceBroker", value: { id: b.id, epoch: b.epoch } });
         records.push(...this.electOffline(b.id));
@@ -192,7 +192,7 @@ export class ClusterControl {
   }
 
   /** Partition changes taking `id` out of every ISR and leadership. */
-  removeFromPartitions(id: number, _opts: { leadersOnly?: boolean } = {}): MetadataRecord[] {
+  removeFromPartitions(id: number): MetadataRecord[] {
     const out: MetadataRecord[] = [];
     for (const { topic, p } of this.partitions()) {
       if (p.leader !== id && !p.isr.includes(id)) continue;

@@ -236,6 +236,7 @@ export class ReplicaFetcher {
 export class ReplicaFetcherManager {
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private readonly byPartition = new Map<string, number>();
+  private closed = false;
   private readonly base: Omit<ReplicaFetcherOptions, "leaderId" | "address">;
 
   constructor(base: Omit<ReplicaFetcherOptions, "leaderId" | "address">) {
@@ -244,6 +245,8 @@ export class ReplicaFetcherManager {
 
   /** Follows `r` from `leaderId` at `address` (moving it off any other leader's fetcher). */
   follow(r: FollowerReplica, leaderId: number, address: NodeAddress): void {
+    // Metadata still arrives while the broker shuts down: no new fetchers then.
+    if (this.closed) return;
     this.unfollow(r.topic, r.partition);
     let f = this.fetchers.get(leaderId);
     if (f && (f.address.host !== address.host || f.address.port !== address.port)) {
@@ -273,6 +276,7 @@ export class ReplicaFetcherManager {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.fetchers.values()].map((f) => f.close()));
     this.fetchers.clear();
     this.byPartition.clear();
