@@ -57,9 +57,13 @@ test(
     let last = "";
     const metadata = await waitUntil(
       async () => {
-        const r = await kcat(bootstrap, ["-L", "-t", "orders"]);
+        // All topics: asking for "orders" by name before local mode creates it would
+        // auto-create it with the broker defaults.
+        const r = await kcat(bootstrap, ["-L"]);
         last = r.stdout + r.stderr;
-        return /3 brokers/.test(r.stdout) && (r.stdout.match(/isrs: \d,\d,\d/g) ?? []).length === 3
+        return /3 brokers/.test(r.stdout) &&
+          /topic "orders" with 3 partitions/.test(r.stdout) &&
+          (r.stdout.match(/isrs: \d,\d,\d/g) ?? []).length === 3
           ? r.stdout
           : null;
       },

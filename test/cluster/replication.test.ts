@@ -47,6 +47,17 @@ async function partitions(kafka: Kafka, topic: string): Promise<PartitionInfo[]>
   );
 }
 
+/** Writes one record with acks=all, retrying while the cluster settles on a new topic. */
+async function firstWrite(kafka: Kafka, topic: string, value: string): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ value }] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** The Kafka error name anywhere in a kafkajs error's cause chain. */
 function errorType(e: unknown): string | undefined {
   for (let c = e as { type?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c) {
@@ -147,12 +158,14 @@ describe("replication on a 3-broker cluster", { timeout: 300_000 }, () => {
       }),
     );
     const [p] = await partitions(kafka, topic);
+    // The first write retries: the leader may apply the new topic a moment after the
+    // broker that answered Metadata did.
+    await firstWrite(kafka, topic, "before");
     const producer = kafka.producer({ retry: { retries: 0 } });
     await producer.connect();
     const follower = p.replicas.find((r) => r !== p.leader)!;
     const pid = cluster.broker(follower).pid;
     try {
-      await producer.send({ topic, acks: -1, messages: [{ value: "before" }] });
       process.kill(pid, "SIGSTOP");
       try {
         // Written by the leader and the running follower, not the paused one (still in the ISR).
@@ -222,10 +235,10 @@ describe("min.insync.replicas and controlled shutdown on a 3-broker cluster", { 
         waitForLeaders: true,
       }),
     );
+    await firstWrite(kafka, topic, "three in sync");
     const producer = kafka.producer({ retry: { retries: 0 } });
     await producer.connect();
     try {
-      await producer.send({ topic, acks: -1, messages: [{ value: "three in sync" }] });
       const [p] = await partitions(kafka, topic);
       const follower = p.replicas.find((r) => r !== p.leader)!;
       await cluster.broker(follower).kill();
