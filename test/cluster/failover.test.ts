@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { startCapstanCluster, type CapstanCluster } from "../setup/capstan-cluster.ts";
-import { haveCommand, havePython, kcatConsume, uniqueName } from "../interop/helpers.ts";
+import { haveCommand, havePython, kcatConsume, uniqueName, waitUntil } from "../interop/helpers.ts";
 import { StreamProducer, type StreamSummary } from "../interop/stream.ts";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
@@ -96,7 +96,7 @@ describe("failover of a 3-broker cluster", { skip: unavailable, timeout: 900_000
     throw new Error(`${topic} not fully replicated: ${JSON.stringify(last)}`);
   }
 
-  function stream(topic: string, extra: Record<string, string | number> = {}): StreamProducer {
+  function stream(topic: string): StreamProducer {
     return new StreamProducer({
       bootstrap: cluster.bootstrap,
       topic,
@@ -109,7 +109,6 @@ describe("failover of a 3-broker cluster", { skip: unavailable, timeout: 900_000
         "enable.idempotence": "true",
         "message.timeout.ms": 180000,
         "max.in.flight.requests.per.connection": 1,
-        ...extra,
       },
     });
   }
@@ -252,22 +251,27 @@ describe("failover of a 3-broker cluster", { skip: unavailable, timeout: 900_000
   test("a frozen leader (SIGSTOP) cannot acknowledge; a new leader takes over; after it thaws nothing diverges", async () => {
     const topic = uniqueName("failover-frozen");
     await createTopic(topic);
-    // A request held by the frozen broker holds up every partition of librdkafka's
-    // idempotent producer until it times out (60 s by default): give up on it sooner.
-    const producer = stream(topic, { "request.timeout.ms": 10000, "socket.timeout.ms": 15000 });
+    const producer = stream(topic);
     try {
       await producer.waitForAcks(300, 60_000);
       const leader = (await partitions(topic))[1].leader;
       const pid = cluster.broker(leader).pid;
       process.kill(pid, "SIGSTOP");
       try {
-        const before = producer.acked;
-        await producer.waitForAcks(before + 300, 60_000);
-        const now = await partitions(topic);
-        assert.notEqual(now[1].leader, leader, "partition 1 still led by the frozen broker");
+        // The controller fences the silent broker and another in-sync replica leads.
+        // (The thaw comes soon after: librdkafka before 2.3 cannot survive its request to
+        // the frozen broker timing out, see the note on max.in.flight above.)
+        await waitUntil(
+          async () => (await partitions(topic))[1].leader !== leader,
+          60_000,
+          "a new leader for the frozen broker's partition",
+        );
       } finally {
         process.kill(pid, "SIGCONT");
       }
+      // The thawed broker learns it no longer leads: its held writes fail, are sent again
+      // to the new leader, and the producer carries on.
+      await producer.waitForAcks(producer.acked + 300, 90_000);
       await waitFullyReplicated(topic);
       await producer.waitForAcks(producer.acked + 200, 60_000);
     } finally {

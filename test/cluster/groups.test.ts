@@ -121,6 +121,12 @@ describe("consumer groups on a 3-broker cluster", { timeout: 300_000 }, () => {
 
       await cluster.broker(coordinator).kill();
       try {
+        // Once the controller fences it, another replica of the partition coordinates.
+        await waitUntil(
+          async () => !(await cluster.metadata()).brokers.some((b) => b.nodeId === coordinator),
+          60_000,
+          "the coordinator's broker to be fenced",
+        );
         // New clients, bootstrapped from the brokers still running.
         const survivors = client(
           cluster.brokers.filter((_, id) => id !== coordinator).map((b) => b.bootstrap),
