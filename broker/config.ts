@@ -247,6 +247,65 @@ export const BROKER_PROPERTIES: Record<string, PropertyDef> = {
   "broker.session.timeout.ms": { kind: "int", default: "9000", doc: "Heartbeat silence before fencing." },
   "broker.heartbeat.interval.ms": { kind: "int", default: "2000", doc: "Broker heartbeat interval." },
   "replica.lag.time.max.ms": { kind: "long", default: "30000", doc: "Follower lag before leaving the ISR." },
+  "replica.fetch.wait.max.ms": {
+    kind: "int",
+    default: "500",
+    doc: "Longest a follower's fetch waits at the leader.",
+  },
+  "replica.fetch.response.max.bytes": {
+    kind: "int",
+    default: "10485760",
+    doc: "Largest follower fetch response, all partitions together.",
+  },
+  "replica.fetch.backoff.ms": { kind: "int", default: "1000", doc: "Follower pause after a fetch error." },
+  "replica.high.watermark.checkpoint.interval.ms": {
+    kind: "long",
+    default: "5000",
+    doc: "How often high watermarks are written to replication-offset-checkpoint.",
+  },
+  "controller.quorum.election.timeout.ms": {
+    kind: "int",
+    default: "1000",
+    check: atLeast(1),
+    doc: "Leaderless time before a voter stands for election (randomized up to twice this).",
+  },
+  "controller.quorum.election.backoff.max.ms": {
+    kind: "int",
+    default: "1000",
+    doc: "Longest wait before standing again after a lost election.",
+  },
+  "controller.quorum.fetch.timeout.ms": {
+    kind: "int",
+    default: "2000",
+    check: atLeast(1),
+    doc: "Silence from the quorum leader after which a voter stands for election.",
+  },
+  "controller.quorum.request.timeout.ms": {
+    kind: "int",
+    default: "2000",
+    doc: "Timeout of a request to a controller.",
+  },
+  "metadata.max.idle.interval.ms": {
+    kind: "int",
+    default: "500",
+    doc: "The active controller writes a NoOpRecord when the metadata log was idle this long.",
+  },
+  "metadata.log.max.record.bytes.between.snapshots": {
+    kind: "long",
+    default: "20971520",
+    doc: "Metadata record bytes after which each node snapshots its metadata image.",
+  },
+  "leader.imbalance.check.interval.seconds": {
+    kind: "long",
+    default: "300",
+    check: atLeast(1),
+    doc: "How often the active controller moves leaderships back to preferred replicas.",
+  },
+  "controlled.shutdown.timeout.ms": {
+    kind: "int",
+    default: "30000",
+    doc: "How long a shutting-down broker waits for the controller to move its leaderships away.",
+  },
   "unclean.leader.election.enable": { kind: "boolean", default: "false", doc: "Elect out-of-sync replicas." },
   "auto.leader.rebalance.enable": {
     kind: "boolean",
@@ -484,6 +543,19 @@ export class BrokerConfig {
     return parseListeners(this.list("listeners"), "listeners", problems).filter(
       (l) => !controllerNames.has(l.name),
     );
+  }
+
+  /** The listeners named in controller.listener.names: where the quorum and controller APIs are served. */
+  controllerListeners(problems: string[] = []): ListenerAddress[] {
+    const controllerNames = new Set(this.list("controller.listener.names").map((n) => n.toUpperCase()));
+    return parseListeners(this.list("listeners"), "listeners", problems).filter((l) =>
+      controllerNames.has(l.name),
+    );
+  }
+
+  /** Every listener, client and controller. */
+  allListeners(): ListenerAddress[] {
+    return parseListeners(this.list("listeners"), "listeners", []);
   }
 
   /** The addresses clients are told about: advertised.listeners, else listeners (empty host: this host's name). */

@@ -15,6 +15,23 @@ export interface PartitionStats {
   segments: number;
 }
 
+/** The replication and controller state behind the cluster gauges. */
+export interface ReplicationStats {
+  /** Partitions this broker hosts, and leads. */
+  partitionCount: number;
+  leaderCount: number;
+  /** Of those it leads: ISR smaller than the replica set, and smaller than min.insync.replicas. */
+  underReplicated: number;
+  underMinIsr: number;
+  /** ISR changes this broker made as a leader since it started. */
+  isrShrinks: number;
+  isrExpands: number;
+  /** 1 on the active controller, else 0. */
+  activeController: number;
+  /** Partitions with no leader (reported by the active controller only, as Kafka does). */
+  offlinePartitions: number;
+}
+
 export class BrokerMetrics {
   readonly registry = new Registry();
   readonly bytesIn: Counter<"topic">;
@@ -25,7 +42,7 @@ export class BrokerMetrics {
   readonly connections: Gauge<"listener">;
   private server?: Server;
 
-  constructor(partitions: () => PartitionStats[]) {
+  constructor(partitions: () => PartitionStats[], replication?: () => ReplicationStats) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry, prefix: "capstan_broker_" });
     this.bytesIn = new Counter({
@@ -86,6 +103,58 @@ export class BrokerMetrics {
       (p) => p.highWatermark,
     );
     gauge("kafka_log_log_numlogsegments", "Segments in a partition's log.", (p) => p.segments);
+    if (replication) this.replicationMetrics(replication);
+  }
+
+  private replicationMetrics(stats: () => ReplicationStats): void {
+    const one = (name: string, help: string, pick: (s: ReplicationStats) => number, counter = false) => {
+      new Gauge({
+        name,
+        help: counter ? `${help} (a count since the broker started)` : help,
+        registers: [this.registry],
+        collect() {
+          this.set(pick(stats()));
+        },
+      });
+    };
+    one(
+      "kafka_server_replicamanager_partitioncount",
+      "Partitions hosted by this broker.",
+      (s) => s.partitionCount,
+    );
+    one("kafka_server_replicamanager_leadercount", "Partitions led by this broker.", (s) => s.leaderCount);
+    one(
+      "kafka_server_replicamanager_underreplicatedpartitions",
+      "Partitions led here whose ISR is smaller than their replica set.",
+      (s) => s.underReplicated,
+    );
+    one(
+      "kafka_server_replicamanager_underminisrpartitioncount",
+      "Partitions led here whose ISR is smaller than min.insync.replicas.",
+      (s) => s.underMinIsr,
+    );
+    one(
+      "kafka_server_replicamanager_isrshrinks_total",
+      "ISR shrinks proposed by this broker.",
+      (s) => s.isrShrinks,
+      true,
+    );
+    one(
+      "kafka_server_replicamanager_isrexpands_total",
+      "ISR expansions proposed by this broker.",
+      (s) => s.isrExpands,
+      true,
+    );
+    one(
+      "kafka_controller_kafkacontroller_activecontrollercount",
+      "1 on the active controller, 0 elsewhere.",
+      (s) => s.activeController,
+    );
+    one(
+      "kafka_controller_kafkacontroller_offlinepartitionscount",
+      "Partitions without a leader (on the active controller).",
+      (s) => s.offlinePartitions,
+    );
   }
 
   onRequest(apiName: string, version: number, seconds: number): void {

@@ -34,7 +34,9 @@ export class ReplicaOffsetsLog implements OffsetsLog {
     const p = this.replicas.get(OFFSETS_TOPIC, partition);
     if (!p) return;
     let offset = p.log.logStartOffset;
-    const end = p.highWatermark;
+    // Up to the log end, as Kafka does: a new leader's high watermark may trail what its
+    // predecessor acknowledged, and everything in the leader's log stays (it never truncates).
+    const end = p.log.logEndOffset;
     while (offset < end) {
       const read = await p.log.read(offset, LOAD_READ_BYTES, { maxOffset: end, minOneBatch: true });
       if (read.records.length === 0) break;

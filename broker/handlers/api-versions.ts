@@ -20,7 +20,7 @@ export const apiVersions: Handler<ApiVersionsRequest, ApiVersionsResponse, Broke
       (SOFTWARE.test(req.clientSoftwareName) && SOFTWARE.test(req.clientSoftwareVersion));
     return {
       errorCode: valid ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST,
-      apiKeys: ctx.broker.advertisedApis(),
+      apiKeys: ctx.broker.advertisedApis(ctx.connection.listener),
       throttleTimeMs: 0,
       supportedFeatures: [],
       finalizedFeaturesEpoch: -1n,

@@ -3,6 +3,9 @@
 // MinBytes are ready and MaxWait has not passed, waits for appends and reads again.
 // Fetch sessions are declined (session id 0), so every response is a full one with
 // exactly the requested partitions, which every client accepts (KIP-227).
+// A follower's fetch (ReplicaId >= 0) reads up to the log end instead, tells the leader
+// how far the follower is (which moves the high watermark and the ISR), and is answered
+// with a diverging epoch when the follower's tail is not in the leader's log.
 import { Fetch } from "../../protocol/generated/apis.ts";
 import type { FetchRequest } from "../../protocol/generated/messages/FetchRequest.ts";
 import type { FetchResponse, PartitionData } from "../../protocol/generated/messages/FetchResponse.ts";
@@ -19,6 +22,7 @@ interface Slot {
   fetchOffset: number;
   maxBytes: number;
   currentLeaderEpoch: number;
+  lastFetchedEpoch: number;
 }
 
 function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
@@ -46,16 +50,46 @@ async function readAll(
   maxBytes: number,
   readCommitted: boolean,
   v: number,
-): Promise<{ results: PartitionData[]; bytes: number; partitions: Partition[] }> {
+  replicaId: number,
+): Promise<{ results: PartitionData[]; bytes: number; partitions: Partition[]; urgent: boolean }> {
   let remaining = maxBytes;
+  // A follower is answered at once when it must act (truncate, find the new leader).
+  let urgent = false;
   let bytes = 0;
   const results: PartitionData[] = [];
   const partitions: Partition[] = [];
   for (const s of slots) {
+    let p: Partition | undefined;
     try {
-      const p = broker.replicas.leaderPartition(s.topic, s.partition, v >= 9 ? s.currentLeaderEpoch : -1);
-      partitions.push(p);
-      const upTo = readCommitted ? p.lastStableOffset : p.highWatermark;
+      let upTo: number;
+      if (replicaId >= 0) {
+        const check = broker.replicas.checkReplicaFetch(
+          s.topic,
+          s.partition,
+          replicaId,
+          v >= 9 ? s.currentLeaderEpoch : -1,
+          s.fetchOffset,
+          v >= 12 ? s.lastFetchedEpoch : -1,
+        );
+        p = check.partition;
+        if (check.kind === "diverging") {
+          results.push({
+            ...emptyPartition(s.partition, ErrorCode.NONE),
+            highWatermark: BigInt(p.highWatermark),
+            lastStableOffset: BigInt(p.lastStableOffset),
+            logStartOffset: BigInt(p.log.logStartOffset),
+            divergingEpoch: { epoch: check.epoch, endOffset: BigInt(check.endOffset) },
+          });
+          urgent = true;
+          continue;
+        }
+        partitions.push(p);
+        upTo = p.log.logEndOffset;
+      } else {
+        p = broker.replicas.leaderPartition(s.topic, s.partition, v >= 9 ? s.currentLeaderEpoch : -1);
+        partitions.push(p);
+        upTo = readCommitted ? p.lastStableOffset : p.highWatermark;
+      }
       const log = p.log;
       if (s.fetchOffset < log.logStartOffset || s.fetchOffset > log.logEndOffset) {
         throw new KafkaError(
@@ -85,10 +119,15 @@ async function readAll(
         records: records ?? Buffer.alloc(0),
       });
     } catch (err) {
-      results.push(emptyPartition(s.partition, errorCodeOf(err)));
+      const failed = emptyPartition(s.partition, errorCodeOf(err));
+      // A follower behind the leader's log start starts over there.
+      const hosted = p ?? broker.replicas.get(s.topic, s.partition);
+      if (replicaId >= 0 && hosted) failed.logStartOffset = BigInt(hosted.log.logStartOffset);
+      if (replicaId >= 0) urgent = true;
+      results.push(failed);
     }
   }
-  return { results, bytes, partitions };
+  return { results, bytes, partitions, urgent };
 }
 
 export const fetch: Handler<FetchRequest, FetchResponse, Broker> = {
@@ -115,13 +154,20 @@ export const fetch: Handler<FetchRequest, FetchResponse, Broker> = {
         fetchOffset: Number(p.fetchOffset),
         maxBytes: p.partitionMaxBytes,
         currentLeaderEpoch: p.currentLeaderEpoch,
+        lastFetchedEpoch: p.lastFetchedEpoch,
       })),
     );
+    const replicaId = v >= 15 ? req.replicaState.replicaId : req.replicaId;
     const readCommitted = req.isolationLevel === READ_COMMITTED;
     const maxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
-    let read = await readAll(broker, slots, maxBytes, readCommitted, v);
-    while (read.bytes < Math.max(1, req.minBytes) && Date.now() < deadline && !broker.stopping) {
+    let read = await readAll(broker, slots, maxBytes, readCommitted, v, replicaId);
+    while (
+      read.bytes < Math.max(1, req.minBytes) &&
+      !read.urgent &&
+      Date.now() < deadline &&
+      !broker.stopping
+    ) {
       const wait = deadline - Date.now();
       await new Promise<void>((resolve) => {
         const cancels: Array<() => void> = [];
@@ -134,7 +180,7 @@ export const fetch: Handler<FetchRequest, FetchResponse, Broker> = {
         for (const p of read.partitions) cancels.push(p.onAppend(done));
         cancels.push(broker.onStopping(done));
       });
-      read = await readAll(broker, slots, maxBytes, readCommitted, v);
+      read = await readAll(broker, slots, maxBytes, readCommitted, v, replicaId);
     }
     let i = 0;
     const responses = req.topics.map((t) => ({

@@ -28,6 +28,17 @@ import { listGroups } from "./list-groups.ts";
 import { describeGroups } from "./describe-groups.ts";
 import { deleteGroups } from "./delete-groups.ts";
 import { offsetDelete } from "./offset-delete.ts";
+// The cluster: reassignments and elections (forwarded to the active controller).
+import { alterPartitionReassignments } from "./alter-partition-reassignments.ts";
+import { listPartitionReassignments } from "./list-partition-reassignments.ts";
+import { electLeaders } from "./elect-leaders.ts";
+import { describeQuorum } from "./describe-quorum.ts";
+// The controller listener's own APIs (broker/raft for the quorum's).
+import { brokerRegistration } from "./broker-registration.ts";
+import { brokerHeartbeat } from "./broker-heartbeat.ts";
+import { alterPartition } from "./alter-partition.ts";
+import { allocateProducerIds } from "./allocate-producer-ids.ts";
+import { RAFT_HANDLERS } from "../raft/handlers.ts";
 
 export const HANDLERS = [
   produce,
@@ -57,4 +68,30 @@ export const HANDLERS = [
   describeGroups,
   deleteGroups,
   offsetDelete,
+  alterPartitionReassignments,
+  listPartitionReassignments,
+  electLeaders,
+  describeQuorum,
+] as unknown as Handler<never, unknown, Broker>[];
+
+/**
+ * The CONTROLLER listener: the metadata quorum (Vote, BeginQuorumEpoch, EndQuorumEpoch,
+ * Fetch and FetchSnapshot of the metadata log, DescribeQuorum), broker membership and
+ * ISR changes, and the admin requests brokers forward to the active controller.
+ */
+export const CONTROLLER_HANDLERS = [
+  apiVersions,
+  ...RAFT_HANDLERS,
+  brokerRegistration,
+  brokerHeartbeat,
+  alterPartition,
+  allocateProducerIds,
+  createTopics,
+  deleteTopics,
+  createPartitions,
+  alterConfigs,
+  incrementalAlterConfigs,
+  alterPartitionReassignments,
+  listPartitionReassignments,
+  electLeaders,
 ] as unknown as Handler<never, unknown, Broker>[];

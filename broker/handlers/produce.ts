@@ -1,5 +1,6 @@
 // Produce (0): appends each partition's record batches (magic 2 only: v3+) and answers
-// with the base offset per partition. acks=0 gets no response at all, as clients expect.
+// with the base offset per partition, for acks=all once every in-sync replica has them
+// (within the request's timeout). acks=0 gets no response at all, as clients expect.
 import { Produce } from "../../protocol/generated/apis.ts";
 import type { ProduceRequest } from "../../protocol/generated/messages/ProduceRequest.ts";
 import type {
@@ -33,7 +34,13 @@ export const produce: Handler<ProduceRequest, ProduceResponse, Broker> = {
               if (transactional) {
                 throw new KafkaError("INVALID_TXN_STATE", "Transactional produce is not supported yet.");
               }
-              const r = await broker.replicas.appendRecords(t.name, pd.index, pd.records, req.acks);
+              const r = await broker.replicas.appendRecords(
+                t.name,
+                pd.index,
+                pd.records,
+                req.acks,
+                req.timeoutMs > 0 ? req.timeoutMs : 30_000,
+              );
               return {
                 ...base,
                 errorCode: ErrorCode.NONE,

@@ -80,6 +80,12 @@ export interface AppendOptions {
   timestampType: TimestampTypeName;
   /** The broker's clock (ms): the append time, and the clock segment.ms is measured with. */
   now: number;
+  /**
+   * A follower's copy of batches its leader already validated: no duplicate or sequence
+   * checks (the leader made them; a follower that started past a producer's first
+   * batches could not), only the producer state is brought along.
+   */
+  replicated?: boolean;
 }
 
 export interface LogAppendResult {
@@ -474,13 +480,15 @@ export class Log {
     }
 
     // Idempotence checks against the state before this request, as Kafka does.
-    const producerBatches = batches.map(producerBatchOf);
-    for (const batch of producerBatches) {
-      if (batch === null) continue;
-      const duplicate = this.producerState.findDuplicate(batch);
-      if (duplicate !== null) return this.duplicateResult(duplicate, options);
+    if (!options.replicated) {
+      const producerBatches = batches.map(producerBatchOf);
+      for (const batch of producerBatches) {
+        if (batch === null) continue;
+        const duplicate = this.producerState.findDuplicate(batch);
+        if (duplicate !== null) return this.duplicateResult(duplicate, options);
+      }
+      this.producerState.validate(producerBatches.filter((b): b is ProducerBatch => b !== null));
     }
-    this.producerState.validate(producerBatches.filter((b): b is ProducerBatch => b !== null));
 
     // Assign offsets in place.
     const logAppendTime = options.timestampType === "LogAppendTime";

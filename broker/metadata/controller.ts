@@ -1,19 +1,25 @@
 // The controller: the one place that decides metadata changes (topics, partitions,
-// configs, brokers, producer ids). Each operation validates against the current image,
-// turns the change into metadata records, makes them durable in the metadata journal,
-// then applies them. Operations run one at a time, like KRaft's single-threaded
-// QuorumController, so validation never races with another change.
+// configs, producer ids; broker membership and replication in cluster-control.ts and
+// replication-control.ts). Each operation validates against the current image, turns
+// the change into metadata records and commits them through the metadata quorum; once
+// committed they are applied to the image (on every broker) before the operation
+// answers. Operations run one at a time, like KRaft's single-threaded QuorumController,
+// so validation never races with another change. Only the active controller (the
+// quorum's leader) commits; anywhere else the journal refuses with NotLeaderError.
 import { randomUuid } from "../../protocol/wire/index.ts";
 import type { ErrorName } from "../errors.ts";
 import type { MetadataImage } from "./image.ts";
-import { ConfigResourceType, type MetadataChange, type TopicState } from "./image.ts";
+import { ConfigResourceType, type TopicState } from "./image.ts";
 import type { MetadataRecord } from "./records.ts";
 import { collisionKey, illegalTopicNameReason, isInternalTopic } from "./topic-names.ts";
 import { TOPIC_CONFIGS, validateTopicConfig } from "./topic-config.ts";
 
-/** Where committed metadata records go before they are applied. */
+/** Where metadata records are committed. */
 export interface MetadataJournal {
-  /** Appends records durably, all or nothing; returns the offset of the first. */
+  /**
+   * Commits records, all or nothing, and resolves once they are applied to the image;
+   * returns the offset of the first.
+   */
   append(records: MetadataRecord[]): Promise<number>;
 }
 
@@ -66,52 +72,33 @@ export class Controller {
   readonly image: MetadataImage;
   private readonly journal: MetadataJournal;
   private readonly defaults: () => ControllerDefaults;
-  private readonly onChange: (changes: MetadataChange[]) => Promise<void> | void;
   private queue: Promise<unknown> = Promise.resolve();
   /** Producer ids handed out from the current block; refilled with a ProducerIds record. */
   private producerIdNext = 0n;
   private producerIdEnd = 0n;
   policy?: CreateTopicPolicy;
 
-  constructor(opts: {
-    image: MetadataImage;
-    journal: MetadataJournal;
-    defaults: () => ControllerDefaults;
-    onChange: (changes: MetadataChange[]) => Promise<void> | void;
-  }) {
+  constructor(opts: { image: MetadataImage; journal: MetadataJournal; defaults: () => ControllerDefaults }) {
     this.image = opts.image;
     this.journal = opts.journal;
     this.defaults = opts.defaults;
-    this.onChange = opts.onChange;
   }
 
-  /** Runs operations one at a time. */
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs operations one at a time (the other controller parts' operations too). */
+  run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async commit(records: MetadataRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const first = await this.journal.append(records);
-    const changes: MetadataChange[] = [];
-    records.forEach((r, i) => changes.push(...this.image.apply(r, first + i)));
-    // The broker acts on the change (opens or deletes logs) before the request is answered.
-    await this.onChange(changes);
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    return this.run(fn);
   }
 
-  registerBroker(reg: MetadataRecord & { type: "RegisterBroker" }): Promise<void> {
-    return this.serialize(async () => {
-      const existing = this.image.brokers.get(reg.value.brokerId);
-      const same =
-        existing &&
-        !existing.fenced &&
-        JSON.stringify(existing.endpoints) ===
-          JSON.stringify(reg.value.endPoints.map((e) => ({ name: e.name, host: e.host, port: e.port }))) &&
-        existing.rack === reg.value.rack;
-      if (!same) await this.commit([reg]);
-    });
+  /** Commits records (inside run()); resolves once the image has them. */
+  async commit(records: MetadataRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.journal.append(records);
   }
 
   createTopics(requests: CreateTopicRequest[], validateOnly: boolean): Promise<TopicResult[]> {
@@ -216,7 +203,7 @@ export class Controller {
           `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${live.length} broker(s) are registered.`,
         );
       }
-      assignments = assignReplicas(live, partitions, rf, this.image.topicsByName.size);
+      assignments = assignReplicas(this.rackOrder(live), partitions, rf, this.image.topicsByName.size);
     }
     const configs = new Map<string, string>();
     for (const c of req.configs) {
@@ -359,7 +346,7 @@ export class Controller {
             );
             continue;
           }
-          added = assignReplicas(live, req.count - current, rf, current);
+          added = assignReplicas(this.rackOrder(live), req.count - current, rf, current);
         }
         const policyError = this.policy?.({
           name: req.name,
@@ -482,6 +469,29 @@ export class Controller {
     });
   }
 
+  /** Brokers ordered so that neighbours are in different racks (when broker.rack is set). */
+  private rackOrder(brokers: number[]): number[] {
+    return rackAlternating(brokers.map((id) => ({ id, rack: this.image.brokers.get(id)?.rack ?? null })));
+  }
+
+  /** A block of producer ids for a broker to hand out (AllocateProducerIds), reserved durably. */
+  allocateProducerIdBlock(brokerId: number): Promise<{ start: bigint; length: number }> {
+    return this.serialize(async () => {
+      const start = this.image.nextProducerId;
+      await this.commit([
+        {
+          type: "ProducerIds",
+          value: {
+            brokerId,
+            brokerEpoch: this.image.brokers.get(brokerId)?.epoch ?? -1n,
+            nextProducerId: start + PRODUCER_ID_BLOCK,
+          },
+        },
+      ]);
+      return { start, length: Number(PRODUCER_ID_BLOCK) };
+    });
+  }
+
   /** A new producer id, from a block reserved durably so ids are never reused after a restart. */
   allocateProducerId(brokerId: number): Promise<bigint> {
     return this.serialize(async () => {
@@ -499,6 +509,30 @@ export class Controller {
       return this.producerIdNext++;
     });
   }
+}
+
+/**
+ * Orders brokers so that consecutive ones are in different racks where possible (one
+ * from each rack in turn, racks and brokers in id order), so consecutive replicas of a
+ * partition land in different racks. Without racks the order is by id.
+ */
+export function rackAlternating(brokers: Array<{ id: number; rack: string | null }>): number[] {
+  const sorted = [...brokers].sort((a, b) => a.id - b.id);
+  if (sorted.every((b) => b.rack === null)) return sorted.map((b) => b.id);
+  const byRack = new Map<string, number[]>();
+  for (const b of sorted) {
+    const rack = b.rack ?? "";
+    byRack.set(rack, [...(byRack.get(rack) ?? []), b.id]);
+  }
+  const racks = [...byRack.keys()].sort();
+  const out: number[] = [];
+  for (let i = 0; out.length < sorted.length; i++) {
+    for (const r of racks) {
+      const id = byRack.get(r)![i];
+      if (id !== undefined) out.push(id);
+    }
+  }
+  return out;
 }
 
 /**

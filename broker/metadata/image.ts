@@ -9,6 +9,9 @@ export interface PartitionState {
   partition: number;
   replicas: number[];
   isr: number[];
+  /** A reassignment in progress: replicas joining, and replicas leaving once they have joined. */
+  addingReplicas: number[];
+  removingReplicas: number[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
@@ -30,9 +33,13 @@ export interface BrokerEndpoint {
 export interface BrokerState {
   id: number;
   incarnationId: string;
+  /** Handed out at registration; a broker's requests carry it so a stale incarnation is refused. */
+  epoch: bigint;
   endpoints: BrokerEndpoint[];
   rack: string | null;
   fenced: boolean;
+  /** Asked to shut down: leads nothing and joins no ISR until it registers again. */
+  inControlledShutdown: boolean;
 }
 
 /** What applying one record changed, for the parts of the broker that act on it. */
@@ -79,6 +86,8 @@ export class MetadataImage {
           partition: rec.value.partitionId,
           replicas: rec.value.replicas,
           isr: rec.value.isr,
+          addingReplicas: rec.value.addingReplicas,
+          removingReplicas: rec.value.removingReplicas,
           leader: rec.value.leader,
           leaderEpoch: rec.value.leaderEpoch,
           partitionEpoch: rec.value.partitionEpoch,
@@ -93,6 +102,8 @@ export class MetadataImage {
         const v = rec.value;
         if (v.isr !== null) p.isr = v.isr;
         if (v.replicas !== null) p.replicas = v.replicas;
+        if (v.addingReplicas !== null) p.addingReplicas = v.addingReplicas;
+        if (v.removingReplicas !== null) p.removingReplicas = v.removingReplicas;
         if (v.leader !== -2 && v.leader !== p.leader) {
           p.leader = v.leader;
           p.leaderEpoch++;
@@ -129,12 +140,35 @@ export class MetadataImage {
         const broker: BrokerState = {
           id: v.brokerId,
           incarnationId: v.incarnationId,
+          epoch: v.brokerEpoch,
           endpoints: v.endPoints.map((e) => ({ name: e.name, host: e.host, port: e.port })),
           rack: v.rack,
           fenced: v.fenced,
+          inControlledShutdown: v.inControlledShutdown,
         };
         this.brokers.set(broker.id, broker);
         return [{ kind: "broker-changed", broker }];
+      }
+      case "FenceBroker":
+      case "UnfenceBroker": {
+        const broker = this.brokers.get(rec.value.id);
+        if (!broker || broker.epoch !== rec.value.epoch) return [];
+        broker.fenced = rec.type === "FenceBroker";
+        return [{ kind: "broker-changed", broker }];
+      }
+      case "BrokerRegistrationChange": {
+        const v = rec.value;
+        const broker = this.brokers.get(v.brokerId);
+        if (!broker || broker.epoch !== v.brokerEpoch) return [];
+        if (v.fenced !== 0) broker.fenced = v.fenced > 0;
+        if (v.inControlledShutdown > 0) broker.inControlledShutdown = true;
+        return [{ kind: "broker-changed", broker }];
+      }
+      case "UnregisterBroker": {
+        const broker = this.brokers.get(rec.value.brokerId);
+        if (!broker || broker.epoch !== rec.value.brokerEpoch) return [];
+        this.brokers.delete(broker.id);
+        return [{ kind: "broker-changed", broker: { ...broker, fenced: true } }];
       }
       case "ProducerIds":
         this.nextProducerId = rec.value.nextProducerId;
@@ -142,10 +176,10 @@ export class MetadataImage {
     }
   }
 
-  /** Live (unfenced) broker ids, sorted. */
+  /** Live (unfenced, not shutting down) broker ids, sorted. */
   liveBrokerIds(): number[] {
     return [...this.brokers.values()]
-      .filter((b) => !b.fenced)
+      .filter((b) => !b.fenced && !b.inControlledShutdown)
       .map((b) => b.id)
       .sort((a, b) => a - b);
   }

@@ -24,6 +24,22 @@ import {
   type ProducerIdsRecord,
   ProducerIdsRecordSchema,
 } from "../../protocol/generated/metadata/ProducerIdsRecord.ts";
+import {
+  type FenceBrokerRecord,
+  FenceBrokerRecordSchema,
+} from "../../protocol/generated/metadata/FenceBrokerRecord.ts";
+import {
+  type UnfenceBrokerRecord,
+  UnfenceBrokerRecordSchema,
+} from "../../protocol/generated/metadata/UnfenceBrokerRecord.ts";
+import {
+  type BrokerRegistrationChangeRecord,
+  BrokerRegistrationChangeRecordSchema,
+} from "../../protocol/generated/metadata/BrokerRegistrationChangeRecord.ts";
+import {
+  type UnregisterBrokerRecord,
+  UnregisterBrokerRecordSchema,
+} from "../../protocol/generated/metadata/UnregisterBrokerRecord.ts";
 import { ProtocolError, Reader, Writer } from "../../protocol/wire/index.ts";
 
 /** The records this broker writes and applies, as a tagged union. */
@@ -34,7 +50,11 @@ export type MetadataRecord =
   | { type: "Config"; value: ConfigRecord }
   | { type: "RemoveTopic"; value: RemoveTopicRecord }
   | { type: "RegisterBroker"; value: RegisterBrokerRecord }
-  | { type: "ProducerIds"; value: ProducerIdsRecord };
+  | { type: "ProducerIds"; value: ProducerIdsRecord }
+  | { type: "FenceBroker"; value: FenceBrokerRecord }
+  | { type: "UnfenceBroker"; value: UnfenceBrokerRecord }
+  | { type: "BrokerRegistrationChange"; value: BrokerRegistrationChangeRecord }
+  | { type: "UnregisterBroker"; value: UnregisterBrokerRecord };
 
 const KEYS: Record<MetadataRecord["type"], number> = {
   Topic: TopicRecordSchema.apiKey,
@@ -44,6 +64,10 @@ const KEYS: Record<MetadataRecord["type"], number> = {
   RemoveTopic: RemoveTopicRecordSchema.apiKey,
   RegisterBroker: RegisterBrokerRecordSchema.apiKey,
   ProducerIds: ProducerIdsRecordSchema.apiKey,
+  FenceBroker: FenceBrokerRecordSchema.apiKey,
+  UnfenceBroker: UnfenceBrokerRecordSchema.apiKey,
+  BrokerRegistrationChange: BrokerRegistrationChangeRecordSchema.apiKey,
+  UnregisterBroker: UnregisterBrokerRecordSchema.apiKey,
 };
 
 const TYPES = new Map(Object.entries(KEYS).map(([name, key]) => [key, name as MetadataRecord["type"]]));

@@ -29,6 +29,7 @@ export async function appendReplicated(log: Log, records: Buffer, maxBatchSize?:
       leaderEpoch: epoch,
       timestampType: "CreateTime",
       now: Date.now(),
+      replicated: true,
     });
     if (r.duplicateOf === null && r.firstOffset !== Number(batches[i].baseOffset)) {
       throw new FollowerAppendError(

@@ -181,11 +181,6 @@ export class LocalCluster {
     for (const p of problems) this.opts.log.warn(p);
 
     const n = this.brokerCount();
-    if (n > 1) {
-      throw new LocalModeError(
-        `KafkaCluster ${name} asks for ${n} brokers; local mode runs single-broker clusters until the controller quorum (replication) lands. Set spec.replicas: 1 or pass --brokers 1`,
-      );
-    }
     const spec = { ...cluster.resource.spec, replicas: n };
     const addressing = loopbackAddressing(this.opts.portBase);
     for (let id = 0; id < n; id++) {
@@ -237,6 +232,8 @@ export class LocalCluster {
       throw new LocalModeError(String(err instanceof Error ? err.message : err));
     }
     this.admin = new TopicAdmin(this.bootstrapServers.split(","), "capstan-local");
+    // Listening is not yet registered: topics are spread over every broker once all are in.
+    await this.waitForBrokers(n);
     await this.reconcile();
     // The same lag exporter the operator runs per KafkaCluster.
     this.lag = new LagCollector({
@@ -254,6 +251,18 @@ export class LocalCluster {
     });
     this.lag.start();
     this.watcher = watch(this.opts.manifestsDir, { recursive: true }, () => this.scheduleReconcile());
+  }
+
+  /** Waits (a while) until the cluster's metadata lists `n` live brokers. */
+  private async waitForBrokers(n: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let seen = 0;
+    while (Date.now() < deadline) {
+      seen = await this.admin!.brokerCount().catch(() => 0);
+      if (seen >= n) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.opts.log.warn(`only ${seen} of ${n} brokers registered; reconciling topics anyway`);
   }
 
   /** Reconciles shortly after a burst of file changes settles. */
@@ -395,7 +404,11 @@ export class LocalCluster {
     if (this.pending) clearTimeout(this.pending);
     await this.reconciling;
     await this.admin?.close().catch(() => undefined);
-    await Promise.all(this.brokers.map((b) => b.stop()));
+    // One at a time: each broker's controlled shutdown hands its leaderships to brokers
+    // still running, and the controller quorum keeps its majority until the last ones.
+    // A Ctrl-C reaches every broker at once: none of them is restarted meanwhile.
+    for (const b of this.brokers) b.keepDown();
+    for (const b of this.brokers) await b.stop();
   }
 
   /** The process of broker `id` (tests kill it to see it restarted). */

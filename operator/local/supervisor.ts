@@ -109,6 +109,11 @@ export class BrokerProcess {
   }
 
   /** SIGTERM, then SIGKILL if it has not exited in time. */
+  /** From now on an exit is expected: the broker is not restarted (the cluster is stopping). */
+  keepDown(): void {
+    this.stopping = true;
+  }
+
   async stop(timeoutMs = 15_000): Promise<void> {
     this.stopping = true;
     const child = this.child;

@@ -17,7 +17,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, probeMetadata, startKafka } from "./kafka.ts";
+import { freePort, probeMetadata, startKafka, type MetadataProbe } from "./kafka.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -78,6 +78,8 @@ export interface CapstanOptions {
   startTimeoutMs?: number;
   /** Milliseconds stop() waits after SIGTERM; default 10 s. */
   stopTimeoutMs?: number;
+  /** When the broker counts as ready; default: its Metadata lists some broker. */
+  ready?: (md: MetadataProbe) => boolean;
 }
 
 const keep = () => process.env.CAPSTAN_TEST_KEEP === "1";
@@ -168,8 +170,8 @@ export async function startCapstan(opts: CapstanOptions = {}): Promise<TestBroke
       }
       try {
         const md = await probeMetadata(host, port, 2000);
-        if (md.brokers.length > 0) return;
-        lastError = new Error("Metadata listed no brokers");
+        if (opts.ready ? opts.ready(md) : md.brokers.length > 0) return;
+        lastError = new Error(`Metadata is not ready yet: ${JSON.stringify(md)}`);
       } catch (err) {
         lastError = err;
       }

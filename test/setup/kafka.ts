@@ -60,7 +60,9 @@ export function kafkaToolClass(
     | "console-producer"
     | "console-consumer"
     | "configs"
-    | "get-offsets",
+    | "get-offsets"
+    | "reassign-partitions"
+    | "leader-election",
   version: string = DEFAULT_KAFKA_VERSION,
 ): string {
   const v3 = version.startsWith("3.");
@@ -85,6 +87,12 @@ export function kafkaToolClass(
         : "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
     case "producer-perf-test":
       return "org.apache.kafka.tools.ProducerPerformance";
+    case "reassign-partitions":
+      return v3
+        ? "kafka.admin.ReassignPartitionsCommand"
+        : "org.apache.kafka.tools.reassign.ReassignPartitionsCommand";
+    case "leader-election":
+      return v3 ? "kafka.admin.LeaderElectionCommand" : "org.apache.kafka.tools.LeaderElectionCommand";
   }
 }
 

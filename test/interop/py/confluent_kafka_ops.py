@@ -2,7 +2,7 @@
 """Operations of the confluent-kafka (librdkafka) interop suite; see common.py for the protocol.
 
 usage: confluent_kafka_ops.py OP JSON
-  create_topic    {bootstrap, topic, partitions, config?}
+  create_topic    {bootstrap, topic, partitions, replicationFactor?, config?}
   describe_topic  {bootstrap, topic}
   delete_topic    {bootstrap, topic}
   produce         {bootstrap, topic, records: [{key, value, headers, partition, timestamp}], config?}
@@ -65,7 +65,7 @@ def create_topic(args):
     t = NewTopic(
         args["topic"],
         num_partitions=args.get("partitions", 1),
-        replication_factor=1,
+        replication_factor=args.get("replicationFactor", 1),
         config=args.get("config") or {},
     )
     a = admin(args)  # keep a reference: the futures fail if the client is collected
