@@ -371,8 +371,8 @@ export interface KafkaTopicStatus {
    * Ready, Reconciling and Stalled. Ready=False says why: PolicyViolation (the cluster's
    * topicPolicy refuses the topic; nothing is created or changed), ResourceConflict (an
    * older KafkaTopic manages the same Kafka topic), ClusterNotFound,
-   * PartitionDecreaseRefused, ReplicationFactorChanging, ReplicationFactorChangeUnsupported
-   * or ReconcileFailed.
+   * PartitionDecreaseRefused, ReplicationFactorChanging, ReplicationFactorChangeUnsupported,
+   * ReplicationFactorChangeRefused or ReconcileFailed.
    * @x-kubernetes-list-type map
    * @x-kubernetes-list-map-keys ["type"]
    */

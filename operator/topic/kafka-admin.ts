@@ -26,6 +26,30 @@ const OP_DELETE = 1;
 /** kafkajs' names for "the broker does not have this API". */
 const UNSUPPORTED = new Set(["KafkaJSServerDoesNotSupportApiKey", "KafkaJSNotImplemented"]);
 
+/**
+ * The change cannot be carried out as asked: the cluster has too few brokers, or the brokers
+ * answered AlterPartitionReassignments with per-partition errors.
+ */
+export class ReassignmentRefusedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ReassignmentRefusedError";
+  }
+}
+
+/** The per-partition errors of a refused AlterPartitionReassignments, if err is one. */
+function refusal(err: unknown): string | undefined {
+  const errors = (err as { errors?: unknown[] }).errors;
+  if ((err as Error).name !== "KafkaJSAggregateError" || !Array.isArray(errors)) return undefined;
+  const parts = errors
+    .filter((e) => (e as Error).name === "KafkaJSAlterPartitionReassignmentsError")
+    .map((e) => {
+      const x = e as { type?: string; message?: string; partition?: number };
+      return `${x.partition !== undefined ? `partition ${x.partition}: ` : ""}${x.type ?? "error"} (${x.message})`;
+    });
+  return parts.length > 0 ? parts.join("; ") : undefined;
+}
+
 type Raw = { conn: BrokerConnection; versions: Map<number, number> };
 
 export class TopicAdmin {
@@ -154,7 +178,8 @@ export class TopicAdmin {
   /**
    * Moves the topic toward `to` replicas per partition with AlterPartitionReassignments:
    * partitions neither at `to` nor moving get a new replica list (replicas.ts); returns
-   * how far the change is. Throws ReassignmentUnsupportedError when the brokers lack the APIs.
+   * how far the change is. Throws ReassignmentUnsupportedError when the brokers lack the APIs,
+   * ReassignmentRefusedError when they refuse the new replica lists.
    */
   async changeReplicationFactor(name: string, to: number): Promise<ReassignmentProgress> {
     const admin = await this.ready();
@@ -175,6 +200,11 @@ export class TopicAdmin {
           .filter((t) => t.topic === name)
           .flatMap((t) => t.partitions.map((p) => p.partitionIndex)),
       );
+      if (to > cluster.brokers.length) {
+        throw new ReassignmentRefusedError(
+          `replication factor ${to} needs ${to} brokers and the cluster has ${cluster.brokers.length}`,
+        );
+      }
       const moves = planReplicas(
         partitions.filter((p) => !moving.has(p.partition)),
         cluster.brokers.map((b) => b.nodeId),
@@ -189,6 +219,11 @@ export class TopicAdmin {
       return progressOf(partitions, moving, to);
     } catch (err) {
       if (UNSUPPORTED.has((err as Error).name)) throw new ReassignmentUnsupportedError(err);
+      const refused = refusal(err);
+      if (refused)
+        throw new ReassignmentRefusedError(`the brokers refused the reassignment: ${refused}`, {
+          cause: err,
+        });
       throw err;
     }
   }

@@ -31,7 +31,7 @@ import type { WorkResult } from "../runtime/work-queue.ts";
 import { ReassignmentUnsupportedError } from "../cluster/kafka-admin.ts";
 import type { Finalizable } from "./finalizer.ts";
 import { addFinalizer, hasFinalizer, removeFinalizer, retainsTopic } from "./finalizer.ts";
-import { TopicAdmin } from "./kafka-admin.ts";
+import { ReassignmentRefusedError, TopicAdmin } from "./kafka-admin.ts";
 import type { ActualTopic, TopicAction, TopicPlan, TopicProblem } from "./plan.ts";
 import { planTopic, topicNameOf } from "./plan.ts";
 import type { ReassignmentProgress } from "./replicas.ts";
@@ -364,11 +364,15 @@ export class KafkaTopicReconciler implements Reconciler {
         },
       };
     } catch (err) {
-      if (!(err instanceof ReassignmentUnsupportedError)) throw err;
+      if (!(err instanceof ReassignmentUnsupportedError || err instanceof ReassignmentRefusedError))
+        throw err;
       return {
         reassignment: `not started: ${err.message}`,
         problem: {
-          reason: "ReplicationFactorChangeUnsupported",
+          reason:
+            err instanceof ReassignmentRefusedError
+              ? "ReplicationFactorChangeRefused"
+              : "ReplicationFactorChangeUnsupported",
           message: `Cannot change topic ${action.name}'s ${change}: ${err.message}. The topic keeps replication factor ${action.from}; everything else in the spec is applied.`,
           stalled: true,
         },

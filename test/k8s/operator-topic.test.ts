@@ -283,15 +283,16 @@ describe(
       await waitCondition("naming", "good", "Ready", "True");
     });
 
-    test("a replication factor change the brokers cannot carry out is reported, the rest applied", async () => {
-      // The test broker is one node without AlterPartitionReassignments; the operator is
-      // told the "rf" cluster has three brokers so the change is planned and attempted.
+    test("a replication factor change the brokers refuse is reported, the rest applied", async () => {
+      // The test broker is one node; the policy check is told the "rf" cluster has three
+      // brokers, so the change gets as far as planning the reassignment, which finds one.
       await namespaceWithCluster("rf");
       await apply(cp, topicResource("rf", "rf-topic", { partitions: 1, replicationFactor: 1 }));
       await waitCondition("rf", "rf-topic", "Ready", "True");
       await apply(cp, topicResource("rf", "rf-topic", { partitions: 2, replicationFactor: 3 }));
-      const t = await waitCondition("rf", "rf-topic", "Ready", "False", "ReplicationFactorChangeUnsupported");
+      const t = await waitCondition("rf", "rf-topic", "Ready", "False", "ReplicationFactorChangeRefused");
       assert.match(condition(t, "Ready")!.message, /replication factor 1 to 3/);
+      assert.match(condition(t, "Ready")!.message, /needs 3 brokers and the cluster has 1/);
       assert.equal(condition(t, "Stalled")?.status, "True");
       assert.match(t.status.reassignment, /^not started: /);
       assert.equal(t.status.replicationFactor, 1);
