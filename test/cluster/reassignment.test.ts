@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Kafka, logLevel, type Admin } from "kafkajs";
+import { TopicAdmin } from "../../operator/topic/kafka-admin.ts";
 import { startCapstanCluster, type CapstanCluster } from "../setup/capstan-cluster.ts";
 import { kafkaCli } from "../interop/kafka-cli.ts";
 import { explain, kcatConsume, uniqueName, waitUntil } from "../interop/helpers.ts";
@@ -113,5 +114,66 @@ describe("partition reassignment on a 3-broker cluster", { timeout: 300_000 }, (
     ]);
     assert.equal(r2.code, 0, explain(r2));
     await waitUntil(async () => (await partition0(topic)).leader === 2, 30_000, "broker 2 to lead");
+  });
+  test("the operator's replication factor change (KafkaTopic 1 → 3) completes by reassignment; every record stays readable", async () => {
+    const topic = uniqueName("rf-change");
+    await admin.createTopics({
+      topics: [
+        {
+          topic,
+          numPartitions: 3,
+          replicationFactor: 1,
+          // The cluster's default (2) would refuse acks=all on one replica.
+          configEntries: [{ name: "min.insync.replicas", value: "1" }],
+        },
+      ],
+      waitForLeaders: true,
+    });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const sent: string[][] = [[], [], []];
+    try {
+      for (let p = 0; p < 3; p++) {
+        sent[p] = Array.from({ length: 200 }, (_, i) => `p${p}-${i}`);
+        await producer.send({ topic, acks: -1, messages: sent[p].map((value) => ({ value, partition: p })) });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    // The path the KafkaTopic reconciler takes: plan the replica lists, reassign, follow progress.
+    const topicAdmin = new TopicAdmin(cluster.bootstrap.split(","));
+    try {
+      let progress = await topicAdmin.changeReplicationFactor(topic, 3);
+      assert.equal(progress.total, 3);
+      await waitUntil(
+        async () => {
+          progress = await topicAdmin.changeReplicationFactor(topic, 3);
+          return progress.done === 3 && progress.moving === 0;
+        },
+        60_000,
+        "every partition at replication factor 3",
+      );
+      const actual = await topicAdmin.describe(topic);
+      assert.equal(actual?.replicationFactor, 3);
+    } finally {
+      await topicAdmin.close();
+    }
+    // Every broker applies the metadata on its own schedule: wait until the one asked agrees.
+    await waitUntil(
+      async () => {
+        const parts = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions;
+        return parts.length === 3 && parts.every((p) => p.replicas.length === 3 && p.isr.length === 3);
+      },
+      30_000,
+      "every partition with 3 replicas, all in sync, in Metadata",
+    );
+    for (let p = 0; p < 3; p++) {
+      const got = await kcatConsume(cluster.bootstrap, topic, { partition: p, count: sent[p].length });
+      assert.deepEqual(
+        got.map((r) => r.payload),
+        sent[p],
+        `partition ${p}`,
+      );
+    }
   });
 });
