@@ -153,8 +153,13 @@ describe("partition reassignment on a 3-broker cluster", { timeout: 300_000 }, (
         60_000,
         "every partition at replication factor 3",
       );
-      const actual = await topicAdmin.describe(topic);
-      assert.equal(actual?.replicationFactor, 3);
+      // What the reconciler then writes to status (from whichever broker answers, so wait
+      // for that one's metadata too).
+      await waitUntil(
+        async () => (await topicAdmin.describe(topic))?.replicationFactor === 3,
+        30_000,
+        "the topic described with replication factor 3",
+      );
     } finally {
       await topicAdmin.close();
     }
