@@ -14,7 +14,14 @@ import json, os, signal, sys, time
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 bootstrap, topic, pids = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-leader = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=30).topics[topic].partitions[0].leader
+admin = AdminClient({"bootstrap.servers": bootstrap})
+# A broker that has not applied the new topic yet lists it without partitions: ask again.
+for _ in range(300):
+    parts = admin.list_topics(topic, timeout=30).topics[topic].partitions
+    if 0 in parts and parts[0].leader >= 0:
+        break
+    time.sleep(0.1)
+leader = parts[0].leader
 p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
               "linger.ms": 1, "message.timeout.ms": 120000, "reconnect.backoff.max.ms": 100,
               "retry.backoff.ms": 50, "topic.metadata.refresh.fast.interval.ms": 50, "log_level": 0})
