@@ -1,10 +1,9 @@
 // The operator's HTTP endpoints for the kubelet and Prometheus: /healthz (the process
 // answers), /readyz (every informer has listed its resources: a leader can reconcile and
 // a standby can take over at once, so both are ready), /metrics (prom-client).
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Registry } from "prom-client";
+import { listen, type RunningServer } from "../lib/http-server.ts";
 
 export interface ServerTarget {
   readonly ready: boolean;
@@ -28,10 +27,7 @@ export function operatorApp(target: ServerTarget, registry: Registry): express.E
   return app;
 }
 
-export interface OperatorServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type OperatorServer = RunningServer;
 
 /** Listens on host:port (port 0: any free port). */
 export function startOperatorServer(
@@ -39,19 +35,5 @@ export function startOperatorServer(
   registry: Registry,
   opts: { port: number; host?: string },
 ): Promise<OperatorServer> {
-  const app = operatorApp(target, registry);
-  return new Promise((resolve, reject) => {
-    const server: Server = app.listen(opts.port, opts.host ?? "0.0.0.0", (err?: Error) => {
-      if (err) return reject(err);
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-    server.once("error", reject);
-  });
+  return listen(operatorApp(target, registry), opts.port, opts.host ?? "0.0.0.0");
 }

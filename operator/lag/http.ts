@@ -1,10 +1,9 @@
 // The lag metrics over HTTP. mountLagMetrics adds the route to an express app (the
 // operator's server, local mode); serveLagMetrics is a server of its own (the standalone
 // entry, tests). The handler only renders the latest snapshots: no Kafka I/O per scrape.
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Registry } from "prom-client";
+import { listen, type RunningServer } from "../../lib/http-server.ts";
 import type { LagMetrics } from "./metrics.ts";
 
 export interface MountOptions {
@@ -32,10 +31,7 @@ export function mountLagMetrics(app: express.Express, metrics: LagMetrics, opts:
   });
 }
 
-export interface LagMetricsServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type LagMetricsServer = RunningServer;
 
 /** Serves /metrics (and /healthz) on host:port; port 0 picks a free one. */
 export function serveLagMetrics(
@@ -48,18 +44,5 @@ export function serveLagMetrics(
     res.type("text/plain").send("ok\n");
   });
   mountLagMetrics(app, metrics, { also: opts.also });
-  return new Promise((resolve, reject) => {
-    const server: Server = app.listen(opts.port, opts.host ?? "127.0.0.1", (err?: Error) => {
-      if (err) return reject(err);
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-    server.once("error", reject);
-  });
+  return listen(app, opts.port, opts.host ?? "127.0.0.1");
 }

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { Broker } from "../../broker/broker.ts";
 import { BrokerConfig } from "../../broker/config.ts";
 import { createLogger } from "../../lib/logger.ts";
-import { TopicAdmin } from "./kafka-admin.ts";
+import { Kafka, logLevel } from "kafkajs";
+import { TopicAdmin, reassignmentRefusal } from "./kafka-admin.ts";
 import { planTopic } from "./plan.ts";
 import type { KafkaTopic } from "../api/types.ts";
 
@@ -68,4 +69,36 @@ test("topic admin: create with configs, describe, grow, revert drift, delete", a
   await admin.delete("orders");
   assert.equal(await admin.describe("orders"), null);
   await admin.delete("orders");
+});
+
+test("a reassignment the broker refuses is read from kafkajs' error with the broker's error code", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "capstan-topic-admin-"));
+  const broker = await Broker.start(
+    BrokerConfig.load(undefined, ["listeners=PLAINTEXT://127.0.0.1:0", `log.dirs=${dir}`]),
+    createLogger("topic-admin-test"),
+  );
+  const kafka = new Kafka({
+    brokers: [`127.0.0.1:${broker.boundPorts().get("PLAINTEXT")}`],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.after(async () => {
+    await admin.disconnect();
+    await broker.shutdown();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await admin.createTopics({ topics: [{ topic: "orders", numPartitions: 1 }], waitForLeaders: true });
+  // Replicas on brokers the one-node cluster does not have: the broker answers per partition.
+  const err = await admin
+    .alterPartitionReassignments({
+      topics: [{ topic: "orders", partitionAssignment: [{ partition: 0, replicas: [0, 1, 2] }] }],
+    })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  assert.ok(err, "the broker accepted replicas on unknown brokers");
+  assert.match(reassignmentRefusal(err) ?? "", /INVALID_REPLICA_ASSIGNMENT/);
+  assert.equal(reassignmentRefusal(new Error("connection refused")), undefined);
 });

@@ -15,7 +15,9 @@ import { defaultMetadataRequest } from "../../protocol/generated/messages/Metada
 import { ZERO_UUID } from "../../protocol/wire/index.ts";
 import type { ActualTopic, TopicAction } from "./plan.ts";
 import type { ReassignmentProgress } from "./replicas.ts";
-import { planReplicas, progressOf } from "./replicas.ts";
+import { ReassignmentRefusedError, planReplicas, progressOf } from "./replicas.ts";
+
+export { ReassignmentRefusedError };
 
 const TOPIC_RESOURCE = 2;
 /** DescribeConfigs' source for configs set on the topic itself. */
@@ -26,19 +28,8 @@ const OP_DELETE = 1;
 /** kafkajs' names for "the broker does not have this API". */
 const UNSUPPORTED = new Set(["KafkaJSServerDoesNotSupportApiKey", "KafkaJSNotImplemented"]);
 
-/**
- * The change cannot be carried out as asked: the cluster has too few brokers, or the brokers
- * answered AlterPartitionReassignments with per-partition errors.
- */
-export class ReassignmentRefusedError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ReassignmentRefusedError";
-  }
-}
-
-/** The per-partition errors of a refused AlterPartitionReassignments, if err is one. */
-function refusal(err: unknown): string | undefined {
+/** The per-partition errors of a refused AlterPartitionReassignments, if err is one (kafkajs). */
+export function reassignmentRefusal(err: unknown): string | undefined {
   const errors = (err as { errors?: unknown[] }).errors;
   if ((err as Error).name !== "KafkaJSAggregateError" || !Array.isArray(errors)) return undefined;
   const parts = errors
@@ -200,11 +191,6 @@ export class TopicAdmin {
           .filter((t) => t.topic === name)
           .flatMap((t) => t.partitions.map((p) => p.partitionIndex)),
       );
-      if (to > cluster.brokers.length) {
-        throw new ReassignmentRefusedError(
-          `replication factor ${to} needs ${to} brokers and the cluster has ${cluster.brokers.length}`,
-        );
-      }
       const moves = planReplicas(
         partitions.filter((p) => !moving.has(p.partition)),
         cluster.brokers.map((b) => b.nodeId),
@@ -219,7 +205,7 @@ export class TopicAdmin {
       return progressOf(partitions, moving, to);
     } catch (err) {
       if (UNSUPPORTED.has((err as Error).name)) throw new ReassignmentUnsupportedError(err);
-      const refused = refusal(err);
+      const refused = reassignmentRefusal(err);
       if (refused)
         throw new ReassignmentRefusedError(`the brokers refused the reassignment: ${refused}`, {
           cause: err,

@@ -18,6 +18,17 @@ export interface ReassignmentProgress {
   moving: number;
 }
 
+/**
+ * The change cannot be carried out as asked: the cluster has too few brokers, or the brokers
+ * answered AlterPartitionReassignments with per-partition errors.
+ */
+export class ReassignmentRefusedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ReassignmentRefusedError";
+  }
+}
+
 /** The new replica list of every partition that does not have `to` replicas yet. */
 export function planReplicas(
   partitions: readonly PartitionReplicas[],
@@ -25,7 +36,9 @@ export function planReplicas(
   to: number,
 ): PartitionReplicas[] {
   if (to > brokers.length) {
-    throw new Error(`replication factor ${to} is above the ${brokers.length} brokers of the cluster`);
+    throw new ReassignmentRefusedError(
+      `replication factor ${to} is above the ${brokers.length} brokers of the cluster`,
+    );
   }
   const load = new Map<number, number>(brokers.map((b) => [b, 0]));
   for (const p of partitions) for (const r of p.replicas) load.set(r, (load.get(r) ?? 0) + 1);
