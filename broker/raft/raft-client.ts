@@ -1000,67 +1000,66 @@ export class RaftClient {
     });
   }
 
+  /**
+   * BeginQuorumEpoch and EndQuorumEpoch answer alike: the error of the one metadata
+   * partition with this node's view of the leader and epoch.
+   */
+  private epochAnswer(errorCode: number): BeginQuorumEpochResponse & EndQuorumEpochResponse {
+    return {
+      errorCode: 0,
+      topics: [
+        {
+          topicName: METADATA_TOPIC,
+          partitions: [
+            {
+              partitionIndex: 0,
+              errorCode,
+              leaderId: this.currentLeaderId(),
+              leaderEpoch: this.election.epoch,
+            },
+          ],
+        },
+      ],
+      nodeEndpoints: [],
+    };
+  }
+
+  /** The top-level refusal of a Begin/EndQuorumEpoch request (other cluster, no partition), or undefined. */
+  private checkEpochRequest(req: {
+    clusterId: string | null;
+    topics: { partitions: unknown[] }[];
+  }): (BeginQuorumEpochResponse & EndQuorumEpochResponse) | undefined {
+    if (!this.checkClusterId(req.clusterId)) {
+      return { errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, topics: [], nodeEndpoints: [] };
+    }
+    if (!req.topics[0]?.partitions[0])
+      return { errorCode: ErrorCode.INVALID_REQUEST, topics: [], nodeEndpoints: [] };
+    return undefined;
+  }
+
   handleBeginQuorumEpoch(req: BeginQuorumEpochRequest): Promise<BeginQuorumEpochResponse> {
     return this.events.run(async () => {
-      const answer = (errorCode: number): BeginQuorumEpochResponse => ({
-        errorCode: 0,
-        topics: [
-          {
-            topicName: METADATA_TOPIC,
-            partitions: [
-              {
-                partitionIndex: 0,
-                errorCode,
-                leaderId: this.currentLeaderId(),
-                leaderEpoch: this.election.epoch,
-              },
-            ],
-          },
-        ],
-        nodeEndpoints: [],
-      });
-      if (!this.checkClusterId(req.clusterId)) {
-        return { errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, topics: [], nodeEndpoints: [] };
-      }
-      const p = req.topics[0]?.partitions[0];
-      if (!p) return { errorCode: ErrorCode.INVALID_REQUEST, topics: [], nodeEndpoints: [] };
-      if (p.leaderEpoch < this.election.epoch) return answer(ErrorCode.FENCED_LEADER_EPOCH);
-      if (p.leaderId === this.nodeId) return answer(ErrorCode.INVALID_REQUEST);
+      const refused = this.checkEpochRequest(req);
+      if (refused) return refused;
+      const p = req.topics[0].partitions[0];
+      if (p.leaderEpoch < this.election.epoch) return this.epochAnswer(ErrorCode.FENCED_LEADER_EPOCH);
+      if (p.leaderId === this.nodeId) return this.epochAnswer(ErrorCode.INVALID_REQUEST);
       if (
         p.leaderEpoch > this.election.epoch ||
         !(this.role.kind === "follower" && this.role.leaderId === p.leaderId)
       ) {
         await this.becomeFollower(p.leaderEpoch, p.leaderId);
       }
-      return answer(ErrorCode.NONE);
+      return this.epochAnswer(ErrorCode.NONE);
     });
   }
 
   handleEndQuorumEpoch(req: EndQuorumEpochRequest, version: number): Promise<EndQuorumEpochResponse> {
     return this.events.run(async () => {
-      const answer = (errorCode: number): EndQuorumEpochResponse => ({
-        errorCode: 0,
-        topics: [
-          {
-            topicName: METADATA_TOPIC,
-            partitions: [
-              {
-                partitionIndex: 0,
-                errorCode,
-                leaderId: this.currentLeaderId(),
-                leaderEpoch: this.election.epoch,
-              },
-            ],
-          },
-        ],
-        nodeEndpoints: [],
-      });
-      if (!this.checkClusterId(req.clusterId)) {
-        return { errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, topics: [], nodeEndpoints: [] };
-      }
-      const p = req.topics[0]?.partitions[0];
-      if (!p) return { errorCode: ErrorCode.INVALID_REQUEST, topics: [], nodeEndpoints: [] };
-      if (p.leaderEpoch < this.election.epoch) return answer(ErrorCode.FENCED_LEADER_EPOCH);
+      const refused = this.checkEpochRequest(req);
+      if (refused) return refused;
+      const p = req.topics[0].partitions[0];
+      if (p.leaderEpoch < this.election.epoch) return this.epochAnswer(ErrorCode.FENCED_LEADER_EPOCH);
       const followingIt = this.role.kind === "follower" && this.role.leaderId === p.leaderId;
       if (p.leaderEpoch > this.election.epoch || followingIt) {
         const successors =
@@ -1077,7 +1076,7 @@ export class RaftClient {
         });
         await this.becomeUnattached(p.leaderEpoch, delay);
       }
-      return answer(ErrorCode.NONE);
+      return this.epochAnswer(ErrorCode.NONE);
     });
   }
 
