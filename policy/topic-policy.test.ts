@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TopicPolicySpec } from "../operator/api/types.ts";
 import { checkTopic, describeViolations } from "./topic-policy.ts";
+import { ENV_TEAM_APP_TYPE } from "./testing.ts";
 
 const ctx = { brokerCount: 3 };
 const check = (
@@ -15,15 +16,7 @@ const check = (
 const conventions: Array<{ policy: TopicPolicySpec; ok: string; bad: Array<[string, RegExp]> }> = [
   {
     policy: {
-      naming: {
-        template: "{env}.{team}.{app}.{type}",
-        segments: {
-          env: { values: ["dev", "stg", "prd"] },
-          team: { pattern: "[a-z0-9-]+" },
-          app: { pattern: "[a-z0-9-]+" },
-          type: { values: ["json", "avro", "proto"] },
-        },
-      },
+      naming: ENV_TEAM_APP_TYPE,
     },
     ok: "prd.marketing-team.sms-platform.json",
     bad: [

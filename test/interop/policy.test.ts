@@ -21,15 +21,7 @@ import { PYTHON, explain, havePython, run } from "./helpers.ts";
 import { kafkaCli } from "./kafka-cli.ts";
 
 const POLICY: TopicPolicySpec = {
-  naming: {
-    template: "{env}.{team}.{app}.{type}",
-    segments: {
-      env: { values: ["dev", "stg", "prd"] },
-      team: { pattern: "[a-z0-9-]+" },
-      app: { pattern: "[a-z0-9-]+" },
-      type: { values: ["json", "avro", "proto"] },
-    },
-  },
+  naming: ENV_TEAM_APP_TYPE,
   maxPartitions: 8,
 };
 
@@ -70,6 +62,7 @@ except KafkaException as e:
     err = e.args[0]
     print(json.dumps({"code": err.code(), "message": err.str(), "type": err.name()}))
 `;
+import { ENV_TEAM_APP_TYPE } from "../../policy/testing.ts";
 
 interface Outcome {
   code: number;

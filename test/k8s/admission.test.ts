@@ -11,21 +11,14 @@ import { checkTopic, describeViolations } from "../../policy/topic-policy.ts";
 import { k8sUnavailable, startControlPlane, waitFor } from "./harness.ts";
 import type { ControlPlane } from "./harness.ts";
 import { apply, getJson, installOperator, kafkaCluster, kubectlOk } from "./operator-fixtures.ts";
+import { ENV_TEAM_APP_TYPE } from "../../policy/testing.ts";
 
 const unavailable = k8sUnavailable();
 if (unavailable && process.env.CI) throw new Error(unavailable);
 
 /** The example policy. */
 const POLICY: TopicPolicySpec = {
-  naming: {
-    template: "{env}.{team}.{app}.{type}",
-    segments: {
-      env: { values: ["dev", "stg", "prd"] },
-      team: { pattern: "[a-z0-9-]+" },
-      app: { pattern: "[a-z0-9-]+" },
-      type: { values: ["json", "avro", "proto"] },
-    },
-  },
+  naming: ENV_TEAM_APP_TYPE,
   reservedPrefixes: ["__"],
   replicationFactor: { min: 2, default: 3, max: 3 },
   maxPartitions: 64,

@@ -29,6 +29,7 @@ import {
   kubectlOk,
   loadKubeConfig,
 } from "./operator-fixtures.ts";
+import { ENV_TEAM_APP_TYPE } from "../../policy/testing.ts";
 
 const unavailable = k8sUnavailable();
 if (unavailable && process.env.CI) throw new Error(unavailable);
@@ -255,15 +256,7 @@ describe(
     test("a naming violation names the rule, the offending segment and a name that passes", async () => {
       await namespaceWithCluster("naming", {
         topicPolicy: {
-          naming: {
-            template: "{env}.{team}.{app}.{type}",
-            segments: {
-              env: { values: ["dev", "stg", "prd"] },
-              team: { pattern: "[a-z0-9-]+" },
-              app: { pattern: "[a-z0-9-]+" },
-              type: { values: ["json", "avro", "proto"] },
-            },
-          },
+          naming: ENV_TEAM_APP_TYPE,
         },
       });
       await apply(
