@@ -23,19 +23,13 @@ import { BrokerProcess } from "./supervisor.ts";
 import { LagCollector } from "../lag/collector.ts";
 import { LagMetrics } from "../lag/metrics.ts";
 import { type LagMetricsServer, serveLagMetrics } from "../lag/http.ts";
+import { retainsTopic } from "../topic/finalizer.ts";
 
 export const DEFAULT_DATA_DIR = new URL("../../.capstan/local", import.meta.url).pathname;
 export const DEFAULT_MANIFESTS = new URL("../../examples/local", import.meta.url).pathname;
 /** Set on a KafkaTopic to keep the Kafka topic when the resource is removed. */
 /** Older spelling of spec.deletionPolicy: Retain, still honoured in local mode. */
 export const DELETION_POLICY_ANNOTATION = "kafka.capstan.dev/deletion-policy";
-
-/** Whether removing a KafkaTopic keeps its Kafka topic: spec.deletionPolicy, as the operator reads it. */
-function retainsTopic(t: KafkaTopic): boolean {
-  return (
-    t.spec.deletionPolicy === "Retain" || t.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Retain"
-  );
-}
 
 export class LocalModeError extends Error {}
 
@@ -329,7 +323,12 @@ export class LocalCluster {
             }
           }
           this.state.managedTopics[topicName] = {
-            deletionPolicy: retainsTopic(t.resource) ? "Retain" : "Delete",
+            // spec.deletionPolicy as the operator reads it, or the older annotation.
+            deletionPolicy:
+              retainsTopic(t.resource) ||
+              t.resource.metadata.annotations?.[DELETION_POLICY_ANNOTATION] === "Retain"
+                ? "Retain"
+                : "Delete",
           };
         }
         const now = await admin.describe(topicName);
